@@ -1,0 +1,142 @@
+"""RDF sources: which file goes into which named graph, in which format.
+
+The shipped sources follow one rule: ``ontology/*.ttl`` load into the ``ontology`` graph
+and ``data/{stem}.ttl`` into the graph named ``{stem}``. Extra files given by a user go
+into a graph of their own (``.../graph/extra/{stem}``) unless a graph IRI is given for
+them; quad formats (N-Quads, TriG) keep the graphs they name.
+"""
+
+from __future__ import annotations
+
+import gzip
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from peerchange.core.errors import SourceError
+from peerchange.core.namespaces import GRAPH
+from peerchange.core.resources import resource_files
+
+FORMATS: dict[str, ox.RdfFormat] = {
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".turtle": ox.RdfFormat.TURTLE,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".ntriples": ox.RdfFormat.N_TRIPLES,
+    ".nq": ox.RdfFormat.N_QUADS,
+    ".nquads": ox.RdfFormat.N_QUADS,
+    ".trig": ox.RdfFormat.TRIG,
+    ".rdf": ox.RdfFormat.RDF_XML,
+    ".owl": ox.RdfFormat.RDF_XML,
+    ".xml": ox.RdfFormat.RDF_XML,
+    ".jsonld": ox.RdfFormat.JSON_LD,
+    ".json": ox.RdfFormat.JSON_LD,
+    ".n3": ox.RdfFormat.N3,
+}
+
+QUAD_FORMATS = {ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG}
+
+
+@dataclass(frozen=True)
+class Source:
+    """One file to load.
+
+    :param path: the file (may end in ``.gz``).
+    :param graph: the named graph IRI for triple formats; ``None`` for quad formats that
+        keep their own graphs (their default-graph triples go to ``fallback_graph``).
+    :param fmt: the RDF format.
+    :param shipped: ``True`` for the package's own ontology and data.
+    """
+
+    path: Path
+    graph: str | None
+    fmt: ox.RdfFormat
+    shipped: bool = False
+
+    @property
+    def label(self) -> str:
+        """A short name for messages: the path relative to the working folder if possible."""
+        try:
+            return str(self.path.resolve().relative_to(Path.cwd()))
+        except ValueError:
+            return str(self.path)
+
+    def read_bytes(self) -> bytes:
+        """Return the file's bytes, decompressing ``.gz``.
+
+        :raise SourceError: if the file cannot be read.
+        """
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            raise SourceError("no such file", path=self.label) from None
+        except IsADirectoryError:
+            raise SourceError("is a folder, not an RDF file", path=self.label) from None
+        except OSError as exc:
+            raise SourceError(f"cannot read file ({exc.strerror})", path=self.label) from None
+        if self.path.suffix == ".gz":
+            try:
+                return gzip.decompress(raw)
+            except (OSError, EOFError) as exc:
+                raise SourceError(f"not a valid gzip file ({exc})", path=self.label) from None
+        return raw
+
+
+def guess_format(path: Path) -> ox.RdfFormat:
+    """Return the RDF format of ``path`` from its extension (``.gz`` is looked through).
+
+    :raise SourceError: for an extension that names no supported format.
+    """
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    ext = suffixes[-1] if suffixes else ""
+    try:
+        return FORMATS[ext]
+    except KeyError:
+        known = ", ".join(sorted(FORMATS))
+        raise SourceError(
+            f"unknown RDF file extension {ext or '(none)'!r}; use one of {known}",
+            path=str(path),
+        ) from None
+
+
+def shipped_sources() -> list[Source]:
+    """Return the package's ontology and data files with their graphs."""
+    sources = [
+        Source(p, GRAPH + "ontology", ox.RdfFormat.TURTLE, shipped=True)
+        for p in resource_files("ontology")
+    ]
+    sources += [
+        Source(p, GRAPH + p.stem, ox.RdfFormat.TURTLE, shipped=True)
+        for p in resource_files("data")
+    ]
+    return sources
+
+
+def extra_source(path: str | Path, graph: str | None = None) -> Source:
+    """Return the :class:`Source` for a user-given file.
+
+    :param graph: the graph IRI to load a triple format into; by default
+        ``.../graph/extra/{stem}``. Ignored for quad formats unless given explicitly, in
+        which case their default-graph triples go there.
+    """
+    p = Path(path)
+    fmt = guess_format(p)
+    if graph is None and fmt not in QUAD_FORMATS:
+        stem = p.name.split(".")[0] or "file"
+        graph = GRAPH + "extra/" + stem
+    return Source(p, graph, fmt)
+
+
+def parse_graph_option(spec: str) -> Source:
+    """Parse a ``--graph IRI=FILE`` option into a :class:`Source`.
+
+    :raise SourceError: if ``spec`` is not ``IRI=FILE`` with an absolute IRI.
+    """
+    iri, sep, file = spec.partition("=")
+    if not sep or not iri or not file:
+        raise SourceError(f"--graph expects IRI=FILE, got {spec!r}")
+    if ":" not in iri or any(c in iri for c in ' <>"{}|\\^`'):
+        raise SourceError(f"--graph: {iri!r} is not an absolute IRI")
+    return extra_source(file, graph=iri)

@@ -1,0 +1,99 @@
+"""Phase 1: SHACL validation of the union of all graphs against ``shapes/*.ttl`` (pySHACL)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF, SH
+
+from peerchange.core.errors import SourceError
+from peerchange.core.resources import resource_files
+from peerchange.core.store import union_ntriples
+from peerchange.services.validation.report import (
+    FAILED,
+    INFO,
+    VIOLATION,
+    WARNING,
+    Finding,
+    Phase,
+)
+
+_SEVERITY = {SH.Violation: VIOLATION, SH.Warning: WARNING, SH.Info: INFO}
+
+
+def load_shapes(paths: list[Path] | None = None) -> Graph:
+    """Parse the shapes files (default: the shipped ``shapes/*.ttl``) into one graph.
+
+    :raise SourceError: if a shapes file does not parse.
+    """
+    shapes = Graph()
+    for path in paths if paths is not None else resource_files("shapes"):
+        try:
+            shapes.parse(path, format="turtle")
+        except Exception as exc:  # rdflib raises many parser-specific types
+            raise SourceError(f"shapes file does not parse: {exc}", path=str(path)) from None
+    return shapes
+
+
+def to_rdflib(store: ox.Store) -> Graph:
+    """Return the union of the store's graphs as an rdflib graph (pySHACL's input)."""
+    graph = Graph()
+    graph.parse(data="".join(union_ntriples(store)), format="nt")
+    return graph
+
+
+def run_shacl(store: ox.Store, shapes: Graph | None = None) -> Phase:
+    """Validate the union of ``store``'s graphs against the shapes and return the phase."""
+    import pyshacl
+
+    phase = Phase("shacl", "SHACL shapes")
+    start = time.perf_counter()
+    shapes = shapes if shapes is not None else load_shapes()
+    data = to_rdflib(store)
+    _conforms, results, _text = pyshacl.validate(
+        data,
+        shacl_graph=shapes,
+        inference="none",
+        advanced=True,
+        allow_warnings=True,
+        allow_infos=True,
+    )
+    for result in results.subjects(RDF.type, SH.ValidationResult):
+        phase.findings.append(_finding(results, result))
+    phase.seconds = time.perf_counter() - start
+    n_shapes = len(set(shapes.subjects(RDF.type, SH.NodeShape))) + len(
+        set(shapes.subjects(RDF.type, SH.PropertyShape))
+    )
+    phase.note = f"{len(data):,} triples checked against {n_shapes} declared shapes"
+    if phase.count(VIOLATION):
+        phase.status = FAILED
+    return phase
+
+
+def _finding(results: Graph, result: URIRef) -> Finding:
+    def one(prop: URIRef) -> str | None:
+        value = results.value(result, prop)
+        if value is None:
+            return None
+        return value.n3() if not isinstance(value, URIRef) and prop == SH.value else str(value)
+
+    severity = _SEVERITY.get(results.value(result, SH.resultSeverity), VIOLATION)
+    shape = results.value(result, SH.sourceShape)
+    component = results.value(result, SH.sourceConstraintComponent)
+    rule = str(shape) if isinstance(shape, URIRef) else ""
+    if component is not None:
+        comp = str(component).rsplit("#", 1)[-1]
+        rule = f"{rule} ({comp})" if rule else comp
+    focus = results.value(result, SH.focusNode)
+    return Finding(
+        phase="shacl",
+        severity=severity,
+        focus=str(focus) if isinstance(focus, URIRef) else (f"_:{focus}" if focus else ""),
+        rule=rule or "shape",
+        message=one(SH.resultMessage) or "constraint not met",
+        path=one(SH.resultPath) if isinstance(results.value(result, SH.resultPath), URIRef) else None,
+        value=one(SH.value),
+    )

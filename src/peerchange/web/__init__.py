@@ -1,0 +1,67 @@
+"""The Flask app: ``create_app()`` builds it around one loaded knowledge graph.
+
+Blueprints: ``sparql`` (the SPARQL 1.1 Protocol at ``/sparql``), ``health``.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_cors import CORS
+
+from peerchange.core.config import Settings
+from peerchange.core.knowledge_graph import KnowledgeGraph, load_graph
+from peerchange.core.sources import extra_source, parse_graph_option
+from peerchange.services.sparql import SparqlService
+from peerchange.web.errors import register_error_handlers
+from peerchange.web.state import AppState
+
+EXPOSED_HEADERS = [
+    "ETag", "Link", "Content-Type", "Content-Length", "Vary", "Last-Modified",
+    "Peerchange-Truncated", "Peerchange-Row-Limit",
+]
+
+
+def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = None) -> Flask:
+    """Build the app.
+
+    :param settings: defaults to :meth:`Settings.from_env` (``PEERCHANGE_*`` variables).
+    :param graph: an already loaded graph; by default the shipped ontology and data plus
+        the settings' extra files and graphs are loaded.
+    :raise SourceError: when a data file cannot be loaded.
+    """
+    settings = settings or Settings.from_env()
+    if graph is None:
+        extra = [extra_source(p) for p in settings.extra_files]
+        extra += [parse_graph_option(spec) for spec in settings.graphs]
+        graph = load_graph(extra, store_path=settings.store or None)
+    app = Flask(__name__)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    # Bodies above this size are refused (413) before they are read; the exact query
+    # size limit is applied after decoding (form encoding can triple a query's size).
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_query_bytes * 3 + 4096
+    app.extensions["peerchange"] = AppState(
+        settings=settings,
+        graph=graph,
+        sparql=SparqlService(
+            graph,
+            timeout=settings.query_timeout,
+            max_rows=settings.max_rows,
+            max_query_bytes=settings.max_query_bytes,
+            service_allowlist=settings.service_allowlist,
+        ),
+    )
+    CORS(
+        app,
+        origins=settings.cors_origins if settings.cors_origins == "*" else settings.cors_origins.split(),
+        methods=["GET", "HEAD", "POST", "OPTIONS"],
+        allow_headers=["Accept", "Content-Type", "If-None-Match", "If-Modified-Since", "Range"],
+        expose_headers=EXPOSED_HEADERS,
+        supports_credentials=False,
+        max_age=86400,
+    )
+    from peerchange.web import health, sparql
+
+    app.register_blueprint(sparql.bp)
+    app.register_blueprint(health.bp)
+    register_error_handlers(app)
+    return app

@@ -1,0 +1,202 @@
+"""The SPARQL 1.1 Protocol at ``/sparql`` (query operation; read-only).
+
+GET with ``query`` in the URL; POST with ``application/x-www-form-urlencoded`` (parameters
+in the body, and in the URL too) or ``application/sparql-query`` (the body is the query,
+dataset parameters in the URL). Without a query, GET returns the service description
+(RDF clients) or a small query page (browsers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import parse_qsl
+
+from flask import Blueprint, Response, render_template, request
+from werkzeug.datastructures import MultiDict
+
+from peerchange.core.errors import PeerchangeError
+from peerchange.core.formats import RDF_FORMATS, RESULT_FORMATS, Format
+from peerchange.core.results import write_graph
+from peerchange.core.namespaces import PREFIXES
+from peerchange.services.service_description import service_description
+from peerchange.services.sparql import READ_ONLY_MESSAGE, Dataset, UpdateRefused
+from peerchange.web.negotiation import NotAcceptable, clean_accept, negotiate
+from peerchange.web.state import state
+
+bp = Blueprint("sparql", __name__)
+
+FORM = "application/x-www-form-urlencoded"
+QUERY = "application/sparql-query"
+UPDATE = "application/sparql-update"
+
+
+class BadRequest(PeerchangeError):
+    http_status = 400
+    title = "Bad request"
+
+
+class UnsupportedMediaType(PeerchangeError):
+    http_status = 415
+    title = "Unsupported media type"
+
+
+def _decode(raw: bytes, what: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(
+            f"The {what} is not valid UTF-8 (byte {exc.start}); SPARQL requests must be UTF-8."
+        ) from None
+
+
+def _parse_params(raw: bytes, what: str) -> MultiDict[str, str]:
+    text = _decode(raw, what)
+    try:
+        pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise BadRequest(
+            f"The {what} has percent-encoded bytes that are not UTF-8; SPARQL requests must "
+            "be UTF-8."
+        ) from None
+    return MultiDict(pairs)
+
+
+def _content_type() -> tuple[str, dict[str, str]]:
+    header = request.headers.get("Content-Type", "")
+    media, _, rest = header.partition(";")
+    params = {}
+    for part in rest.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key:
+            params[key.strip().lower()] = value.strip().strip('"')
+    return media.strip().lower(), params
+
+
+def request_params() -> MultiDict[str, str]:
+    """Return the protocol parameters of this request, decoded strictly as UTF-8.
+
+    :raise UpdateRefused: for an update request (form ``update`` or sparql-update body).
+    :raise UnsupportedMediaType: for a POST in another media type or charset.
+    :raise BadRequest: for bytes that are not UTF-8.
+    """
+    params = _parse_params(request.query_string, "query string")
+    if request.method != "POST":
+        return params
+    media, ctype_params = _content_type()
+    charset = ctype_params.get("charset", "utf-8").lower()
+    if media == UPDATE:
+        raise UpdateRefused(READ_ONLY_MESSAGE)
+    if media not in (FORM, QUERY):
+        given = f"Content-Type {media!r}" if media else "no Content-Type"
+        raise UnsupportedMediaType(
+            f"A POST to the SPARQL endpoint needs Content-Type {FORM} or {QUERY}; "
+            f"the request had {given}."
+        )
+    if charset not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType(
+            f"charset={charset} is not supported; send the request body as UTF-8."
+        )
+    body = request.get_data(cache=False)
+    if media == FORM:
+        for key, values in _parse_params(body, "request body").lists():
+            for value in values:
+                params.add(key, value)
+    else:
+        if "query" in params:
+            raise BadRequest(
+                "With Content-Type application/sparql-query the query is the request body; "
+                "do not also send a 'query' parameter."
+            )
+        params.add("query", _decode(body, "request body"))
+    return params
+
+
+def _dataset(params: MultiDict[str, str]) -> Dataset:
+    dataset = Dataset(params.getlist("default-graph-uri"), params.getlist("named-graph-uri"))
+    for iri in dataset.default_graphs + dataset.named_graphs:
+        if ":" not in iri or any(c in iri for c in ' <>"{}|\\^`'):
+            raise BadRequest(f"{iri!r} is not an absolute IRI (in default-graph-uri/named-graph-uri).")
+    return dataset
+
+
+def _etag(*parts: object) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(repr(part).encode())
+        h.update(b"\0")
+    return h.hexdigest()[:32]
+
+
+@bp.route("/sparql", methods=["GET", "POST"], strict_slashes=False)
+def sparql() -> Response:
+    """Answer a SPARQL query, or describe the service when there is none."""
+    params = request_params()
+    if "update" in params:
+        raise UpdateRefused(READ_ONLY_MESSAGE)
+    queries = params.getlist("query")
+    if len(queries) > 1:
+        raise BadRequest(f"Send exactly one 'query' parameter; this request had {len(queries)}.")
+    if not queries:
+        if request.method == "POST":
+            raise BadRequest("The request has no 'query' parameter.")
+        return _describe_service(params)
+    return _answer(queries[0], params)
+
+
+def _answer(text: str, params: MultiDict[str, str]) -> Response:
+    st = state()
+    service = st.sparql
+    info = service.check(text)
+    form = info.form or "SELECT"
+    offered = RESULT_FORMATS if form in ("SELECT", "ASK") else RDF_FORMATS
+    fmt = negotiate(
+        offered,
+        accept=request.headers.get("Accept"),
+        format_param=params.get("format") or params.get("output"),
+        what=f"a {form} query",
+    )
+    dataset = _dataset(params)
+    etag = _etag(st.graph.version, text, dataset.default_graphs, dataset.named_graphs,
+                 fmt.name, service.max_rows)
+    if request.if_none_match.contains(etag):
+        resp = Response(status=304)
+    else:
+        answer = service.run(text, {form: fmt}, dataset)
+        resp = Response(answer.body, content_type=answer.fmt.content_type)
+        if answer.truncated:
+            resp.headers["Peerchange-Truncated"] = "true"
+            resp.headers["Peerchange-Row-Limit"] = str(service.max_rows)
+    resp.set_etag(etag)
+    resp.headers["Vary"] = "Accept"
+    resp.headers["Cache-Control"] = "public, no-cache"
+    return resp
+
+
+HTML = "text/html"
+
+
+def _describe_service(params: MultiDict[str, str]) -> Response:
+    st = state()
+    format_param = params.get("format") or params.get("output")
+    accept = clean_accept(request.headers.get("Accept"))
+    wants_html = (
+        not format_param
+        and accept is not None
+        and accept.best_match([HTML, *(f.media_type for f in RDF_FORMATS)]) == HTML
+    )
+    if wants_html:
+        resp = Response(render_template("sparql.html", prefixes=PREFIXES, service=st.sparql),
+                        content_type="text/html; charset=utf-8")
+    else:
+        fmt: Format = negotiate(RDF_FORMATS, accept=request.headers.get("Accept"),
+                                format_param=format_param, what="the service description")
+        endpoint = request.base_url.rstrip("/")
+        body = write_graph(fmt, service_description(st.sparql, endpoint), prefixes=PREFIXES)
+        resp = Response(body, content_type=fmt.content_type)
+    resp.set_etag(_etag(st.graph.version, "sd", request.base_url, resp.content_type))
+    resp.headers["Vary"] = "Accept"
+    resp.headers["Cache-Control"] = "public, no-cache"
+    return resp.make_conditional(request)
+
+
+__all__ = ["bp", "NotAcceptable"]

@@ -1,0 +1,27 @@
+#!/bin/sh
+# Install everything the test suite needs, then nothing else:
+#   - Debian packages: a Java runtime (HermiT, the OWL reasoner, runs in Java);
+#   - Python packages: this project with its "test" extra, into the current Python
+#     (activate a virtual environment first, as the README shows).
+# Safe to run again: it installs only what is missing.
+set -eu
+
+need_apt=""
+command -v java >/dev/null 2>&1 || need_apt="$need_apt default-jre-headless"
+
+if [ -n "$need_apt" ]; then
+    if command -v apt-get >/dev/null 2>&1; then
+        SUDO=""
+        [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+        echo "tests/setup.sh: installing Debian packages:$need_apt" >&2
+        $SUDO apt-get update -qq
+        # shellcheck disable=SC2086
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $need_apt
+    else
+        echo "tests/setup.sh: no apt-get here; install yourself:$need_apt (tests that need them will skip)" >&2
+    fi
+fi
+
+python -m pip install --quiet --upgrade pip
+python -m pip install --quiet -e ".[test]"
+echo "tests/setup.sh: ready; run: python -m pytest" >&2
