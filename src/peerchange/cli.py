@@ -102,3 +102,91 @@ def validate(
     renderer = {"text": render_text, "json": render_json, "turtle": render_turtle}[fmt]
     click.echo(renderer(report, strict=strict), nl=False)
     sys.exit(report.exit_code(strict=strict))
+
+
+def _extra_sources(files: tuple[str, ...], graphs: tuple[str, ...]) -> list:
+    return [extra_source(p) for p in files] + [parse_graph_option(spec) for spec in graphs]
+
+
+@main.command()
+@click.argument("extra_files", nargs=-1, type=click.Path(dir_okay=False, path_type=str))
+@click.option("--graph", "graphs", multiple=True, metavar="IRI=FILE",
+              help="Also load FILE into the named graph IRI (repeatable).")
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="PEERCHANGE_HOST",
+              help="Interface to listen on (0.0.0.0 for all).")
+@click.option("--port", default=8000, show_default=True, type=int, envvar="PEERCHANGE_PORT")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              envvar="PEERCHANGE_WORKERS", help="gunicorn worker processes.")
+@click.option("--store", "store_dir", type=click.Path(file_okay=False, path_type=str),
+              envvar="PEERCHANGE_STORE",
+              help="Keep the graph in an on-disk store in this folder (built on first use, "
+                   "then shared read-only by all workers).")
+@click.option("--timeout", "query_timeout", type=float, envvar="PEERCHANGE_QUERY_TIMEOUT",
+              help="Seconds a query may run before it is stopped (default 30; 0 = none).")
+@click.option("--max-rows", type=int, envvar="PEERCHANGE_MAX_ROWS",
+              help="Most rows or triples per answer (default 10000); longer answers are "
+                   "cut and say so.")
+@click.option("--reload", "dev_reload", is_flag=True,
+              help="Development: Flask's server, restarting when code changes.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines or access log.")
+@handle_errors
+def serve(extra_files, graphs, host, port, workers, store_dir, query_timeout, max_rows,
+          dev_reload, quiet) -> None:
+    """Serve the knowledge graph: SPARQL 1.1 at /sparql, health at /health.
+
+    Loads the shipped ontology and data plus any EXTRA_FILES (each into its own named
+    graph; quad formats keep theirs) and serves them read-only. Every option can also be
+    set with a PEERCHANGE_* environment variable (e.g. PEERCHANGE_PORT=9000).
+    """
+    from peerchange.core.config import Settings
+    from peerchange.core.knowledge_graph import load_graph
+    from peerchange.web import create_app
+
+    progress = _progress(quiet)
+    settings = Settings.from_env(query_timeout=query_timeout, max_rows=max_rows,
+                                 store=store_dir)
+    extra = _extra_sources(extra_files, graphs)
+    progress(f"Loading the knowledge graph ({'on disk: ' + store_dir if store_dir else 'in memory'})")
+    graph = load_graph(extra, store_path=store_dir, progress=lambda l: progress("  " + l))
+    progress(f"Loaded {graph.triples:,} triples in {len(graph.graph_counts)} named graphs "
+             f"in {graph.seconds:.2f} s (data version {graph.version})")
+    app = create_app(settings, graph)
+    progress(f"SPARQL endpoint: http://{host}:{port}/sparql")
+    if dev_reload:
+        app.run(host=host, port=port, debug=False, use_reloader=True)
+        return
+    from peerchange.server import run_gunicorn
+
+    run_gunicorn(app, host=host, port=port, workers=workers,
+                 timeout=settings.query_timeout, access_log=not quiet)
+
+
+@main.command()
+@click.argument("query")
+@click.option("--endpoint", metavar="URL",
+              help="Run against a remote SPARQL endpoint instead of the embedded graph.")
+@click.option("--format", "fmt", default="table", show_default=True,
+              type=click.Choice(["table", "csv", "tsv", "json", "xml", "turtle", "ntriples",
+                                 "jsonld", "rdfxml"]),
+              help="Output: a table in the terminal, or a SPARQL/RDF format.")
+@click.option("--graph", "graphs", multiple=True, metavar="IRI=FILE",
+              help="Also load FILE into the named graph IRI (embedded graph only).")
+@click.option("--data", "extra_files", multiple=True, metavar="FILE",
+              help="Also load this RDF file (embedded graph only; repeatable).")
+@click.option("--timeout", "query_timeout", type=float, default=None,
+              help="Seconds before the query is stopped (default 30).")
+@handle_errors
+def query(query, endpoint, fmt, graphs, extra_files, query_timeout) -> None:
+    """Run a SPARQL QUERY (a query string, a .rq file, or - for standard input).
+
+    Against the embedded graph (the shipped ontology and data) by default, or a remote
+    SPARQL endpoint with --endpoint (through SPARQLWrapper). Prints a table, or the answer
+    in a SPARQL results or RDF format with --format.
+    """
+    from peerchange.services.query_runner import read_query_argument, run_query
+
+    text = read_query_argument(query)
+    out = run_query(text, fmt=fmt, endpoint=endpoint,
+                    extra=_extra_sources(tuple(extra_files), graphs),
+                    timeout=query_timeout)
+    click.echo(out, nl=not out.endswith("\n"))

@@ -62,7 +62,11 @@ def run_owl(store: ox.Store) -> Phase:
         world = owlready2.World()
         try:
             world.get_ontology("file://" + path).load(format="ntriples")
-            owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
+            # xsd:gYear (fabio:hasPublicationYear) is outside the OWL 2 datatype map:
+            # HermiT would stop on it instead of treating it as an opaque value.
+            owlready2.sync_reasoner_hermit(
+                world, infer_property_values=False, debug=0, ignore_unsupported_datatypes=True
+            )
         except owlready2.OwlReadyInconsistentOntologyError:
             phase.findings.append(
                 Finding(
