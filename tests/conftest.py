@@ -26,7 +26,7 @@ def require_tool(name: str, why: str) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def java() -> None:
     """Require a Java runtime (HermiT)."""
     require_tool("java", "HermiT, the OWL reasoner, runs in Java")

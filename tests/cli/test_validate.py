@@ -99,10 +99,11 @@ def test_invalid_fixture_is_rejected(cli, java, fixture):
     proc = cli("validate", str(fixture))
     assert proc.returncode == code, proc.stdout + proc.stderr
     if code == 2:
-        # could not run: the message names the file and the line
+        # could not run (``# expect: 2 line N``): the message names the file and the line
+        assert focus == "line", fixture.name
         assert fixture.name in proc.stderr
-        assert f"line {focus}" in proc.stderr, proc.stderr
-        assert keyword.lower() in proc.stderr.lower()
+        assert f"line {keyword}," in proc.stderr, proc.stderr
+        assert "syntax error" in proc.stderr
         assert proc.stdout == ""
     else:
         assert "DOES NOT CONFORM" in proc.stdout

@@ -100,8 +100,35 @@ def build_store(
 
 def union_ntriples(store: ox.Store) -> Iterator[str]:
     """Yield the union of all graphs as N-Triples lines (duplicates across graphs removed)."""
+    return _unique_lines(store)
+
+
+def source_ntriples(sources: Iterable[Source]) -> Iterator[str]:
+    """Yield the union of the sources as N-Triples lines, literals exactly as written.
+
+    The store normalises some datatypes (``"1"^^xsd:positiveInteger`` becomes
+    ``xsd:integer``); validation must see what the curator wrote, so it parses the
+    files again instead of reading the store.
+
+    :raise SourceError: as :func:`load_source`.
+    """
+    def quads() -> Iterator[ox.Quad | ox.Triple]:
+        for source in sources:
+            data = source.read_bytes()
+            kwargs: dict[str, object] = {"format": source.fmt}
+            if source.fmt not in QUAD_FORMATS:
+                kwargs["base_iri"] = source.path.resolve().as_uri()
+            try:
+                yield from ox.parse(data, **kwargs)  # type: ignore[arg-type]
+            except SyntaxError as exc:
+                raise _syntax_error(source, exc) from None
+
+    return _unique_lines(quads())
+
+
+def _unique_lines(quads: Iterable[ox.Quad | ox.Triple]) -> Iterator[str]:
     seen: set[tuple[str, str, str]] = set()
-    for quad in store:
+    for quad in quads:
         key = (str(quad.subject), str(quad.predicate), str(quad.object))
         if key not in seen:
             seen.add(key)

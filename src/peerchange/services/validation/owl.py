@@ -12,10 +12,9 @@ import shutil
 import tempfile
 import time
 
-import pyoxigraph as ox
-
 from peerchange.core.errors import ValidationUnavailable
-from peerchange.core.store import union_ntriples
+from peerchange.core.sources import Source
+from peerchange.core.store import source_ntriples
 from peerchange.services.validation.report import FAILED, SKIPPED, VIOLATION, Finding, Phase
 
 OWL_NOTHING = "http://www.w3.org/2002/07/owl#Nothing"
@@ -38,8 +37,8 @@ def skipped_phase(reason: str) -> Phase:
     return Phase("owl", "OWL reasoning (HermiT)", status=SKIPPED, note=reason)
 
 
-def run_owl(store: ox.Store) -> Phase:
-    """Check consistency and class satisfiability of the union of ``store``'s graphs.
+def run_owl(sources: list[Source]) -> Phase:
+    """Check consistency and class satisfiability of the union of the sources.
 
     :raise ValidationUnavailable: if Java is missing or HermiT fails for another reason.
     """
@@ -58,7 +57,7 @@ def run_owl(store: ox.Store) -> Phase:
     with tempfile.TemporaryDirectory(prefix="peerchange-owl-") as tmp:
         path = os.path.join(tmp, "union.nt")
         with open(path, "w", encoding="utf-8") as fh:
-            fh.writelines(union_ntriples(store))
+            fh.writelines(source_ntriples(sources))
         world = owlready2.World()
         try:
             world.get_ontology("file://" + path).load(format="ntriples")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import pyoxigraph as ox
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
 
 from peerchange.core.errors import SourceError
 from peerchange.core.resources import resource_files
-from peerchange.core.store import union_ntriples
+from peerchange.core.sources import Source
+from peerchange.core.store import source_ntriples
 from peerchange.services.validation.report import (
     FAILED,
     INFO,
@@ -38,21 +38,22 @@ def load_shapes(paths: list[Path] | None = None) -> Graph:
     return shapes
 
 
-def to_rdflib(store: ox.Store) -> Graph:
-    """Return the union of the store's graphs as an rdflib graph (pySHACL's input)."""
+def to_rdflib(sources: list[Source]) -> Graph:
+    """Return the union of the sources as an rdflib graph (pySHACL's input), literals as
+    written in the files."""
     graph = Graph()
-    graph.parse(data="".join(union_ntriples(store)), format="nt")
+    graph.parse(data="".join(source_ntriples(sources)), format="nt")
     return graph
 
 
-def run_shacl(store: ox.Store, shapes: Graph | None = None) -> Phase:
-    """Validate the union of ``store``'s graphs against the shapes and return the phase."""
+def run_shacl(sources: list[Source], shapes: Graph | None = None) -> Phase:
+    """Validate the union of the sources against the shapes and return the phase."""
     import pyshacl
 
     phase = Phase("shacl", "SHACL shapes")
     start = time.perf_counter()
     shapes = shapes if shapes is not None else load_shapes()
-    data = to_rdflib(store)
+    data = to_rdflib(sources)
     _conforms, results, _text = pyshacl.validate(
         data,
         shacl_graph=shapes,
@@ -82,8 +83,11 @@ def _finding(results: Graph, result: URIRef) -> Finding:
 
     severity = _SEVERITY.get(results.value(result, SH.resultSeverity), VIOLATION)
     shape = results.value(result, SH.sourceShape)
+    constraint = results.value(result, SH.sourceConstraint)
     component = results.value(result, SH.sourceConstraintComponent)
-    rule = str(shape) if isinstance(shape, URIRef) else ""
+    # a named SPARQL constraint says more than the node shape that holds it
+    named = constraint if isinstance(constraint, URIRef) else shape
+    rule = str(named) if isinstance(named, URIRef) else ""
     if component is not None:
         comp = str(component).rsplit("#", 1)[-1]
         rule = f"{rule} ({comp})" if rule else comp
