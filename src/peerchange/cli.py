@@ -126,12 +126,18 @@ def _extra_sources(files: tuple[str, ...], graphs: tuple[str, ...]) -> list:
 @click.option("--max-rows", type=int, envvar="PEERCHANGE_MAX_ROWS",
               help="Most rows or triples per answer (default 10000); longer answers are "
                    "cut and say so.")
+@click.option("--max-query-bytes", type=click.IntRange(1), envvar="PEERCHANGE_MAX_QUERY_BYTES",
+              help="Largest accepted query text in bytes (default 65536); larger ones get 413.")
+@click.option("--allow-service", "service_allowlist", multiple=True, metavar="URL",
+              envvar="PEERCHANGE_SERVICE_ALLOWLIST",
+              help="A SPARQL endpoint that queries may call with SERVICE (repeatable; none by "
+                   "default, so SERVICE is refused).")
 @click.option("--reload", "dev_reload", is_flag=True,
               help="Development: Flask's server, restarting when code changes.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines or access log.")
 @handle_errors
 def serve(extra_files, graphs, host, port, workers, store_dir, query_timeout, max_rows,
-          dev_reload, quiet) -> None:
+          max_query_bytes, service_allowlist, dev_reload, quiet) -> None:
     """Serve the knowledge graph: SPARQL 1.1 at /sparql, health at /health.
 
     Loads the shipped ontology and data plus any EXTRA_FILES (each into its own named
@@ -144,7 +150,8 @@ def serve(extra_files, graphs, host, port, workers, store_dir, query_timeout, ma
 
     progress = _progress(quiet)
     settings = Settings.from_env(query_timeout=query_timeout, max_rows=max_rows,
-                                 store=store_dir)
+                                 max_query_bytes=max_query_bytes, store=store_dir,
+                                 service_allowlist=list(service_allowlist) or None)
     extra = _extra_sources(extra_files, graphs)
     progress(f"Loading the knowledge graph ({'on disk: ' + store_dir if store_dir else 'in memory'})")
     graph = load_graph(extra, store_path=store_dir, progress=lambda l: progress("  " + l))

@@ -27,6 +27,8 @@ class Settings:
     :param cors_origins: origins allowed by CORS (``*`` for any).
     :param extra_files: more RDF files to load, each into its own named graph.
     :param graphs: ``IRI=FILE`` pairs to load into named graphs.
+    :param dumps_dir: folder where the full dumps are written once and served from; empty
+        for the user's cache folder (``$XDG_CACHE_HOME/peerchange/dumps``).
     """
 
     query_timeout: float = 30.0
@@ -37,6 +39,7 @@ class Settings:
     cors_origins: str = "*"
     extra_files: list[str] = field(default_factory=list)
     graphs: list[str] = field(default_factory=list)
+    dumps_dir: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

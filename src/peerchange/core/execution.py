@@ -49,7 +49,10 @@ class QueryJob:
     :param default_graphs: IRIs forming the default graph; ``None`` for the store default.
     :param named_graphs: IRIs available to ``GRAPH``; ``None`` for all.
     :param union: use the union of all graphs as the default graph.
+    :param label_graphs: for DESCRIBE, the graphs the labels of linked resources come from
+        (the query's default graph); ``None`` for every graph.
     :param max_rows: cut SELECT answers (and graphs) longer than this; ``0`` for no limit.
+    :param base_iri: what relative IRIs in the query resolve against.
     """
 
     text: str
@@ -57,6 +60,7 @@ class QueryJob:
     default_graphs: list[str] | None = None
     named_graphs: list[str] | None = None
     union: bool = True
+    label_graphs: list[str] | None = None
     max_rows: int = 0
     base_iri: str | None = None
     prefixes: dict[str, str] = field(default_factory=dict)
@@ -108,8 +112,7 @@ def evaluate(store: ox.Store, job: QueryJob) -> Answer:
     fmt = job.formats[form]
     triples, truncated = _take(iter(result), limit)
     if form == "DESCRIBE":
-        graphs = job.default_graphs if not job.union else None
-        triples = with_labels(store, triples, graphs)
+        triples = with_labels(store, triples, job.label_graphs)
     body = write_graph(fmt, triples, prefixes=job.prefixes, truncated=truncated)
     return Answer(body, fmt, form, truncated, len(triples), time.perf_counter() - start)
 

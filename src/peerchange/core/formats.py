@@ -49,13 +49,15 @@ RESULT_FORMATS: tuple[Format, ...] = (
 )
 
 RDF_FORMATS: tuple[Format, ...] = (
-    Format("turtle", "text/turtle", ("ttl", "application/x-turtle"), "ttl", ox.RdfFormat.TURTLE),
+    # Turtle is also valid N3: clients asking for N3 (SPARQLWrapper's N3) get Turtle.
+    Format("turtle", "text/turtle", ("ttl", "application/x-turtle", "n3", "text/n3"), "ttl",
+           ox.RdfFormat.TURTLE),
     Format(
         "ntriples", "application/n-triples", ("nt", "text/plain"), "nt", ox.RdfFormat.N_TRIPLES
     ),
     Format(
-        "rdfxml", "application/rdf+xml", ("rdf", "xml", "application/xml", "text/xml"), "rdf",
-        ox.RdfFormat.RDF_XML,
+        "rdfxml", "application/rdf+xml",
+        ("rdf", "rdf+xml", "xml", "application/xml", "text/xml"), "rdf", ox.RdfFormat.RDF_XML,
     ),
     Format("jsonld", "application/ld+json", ("json-ld", "json", "application/json"), "jsonld",
            ox.RdfFormat.JSON_LD),

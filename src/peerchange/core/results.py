@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Sequence
 from xml.sax.saxutils import escape, quoteattr
 
@@ -79,9 +80,23 @@ def _csv_term(term: object | None) -> str:
     return str(term)
 
 
+XSD = "http://www.w3.org/2001/XMLSchema#"
+# numbers and booleans in the form Turtle writes without quotes (SPARQL TSV allows it)
+_BARE = {
+    XSD + "integer": re.compile(r"[+-]?[0-9]+"),
+    XSD + "decimal": re.compile(r"[+-]?[0-9]*\.[0-9]+"),
+    XSD + "double": re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)[eE][+-]?[0-9]+"),
+    XSD + "boolean": re.compile(r"true|false"),
+}
+
+
 def _tsv_term(term: object | None) -> str:
     if term is None:
         return ""
+    if isinstance(term, ox.Literal):
+        bare = _BARE.get(term.datatype.value)
+        if bare is not None and bare.fullmatch(term.value):
+            return term.value
     return str(term).replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
@@ -160,7 +175,11 @@ def write_graph(
     prefixes: dict[str, str] | None = None,
     truncated: bool = False,
 ) -> bytes:
-    """Serialize triples (or quads, for quad formats) in the RDF format ``fmt``."""
+    """Serialize triples (or quads, for quad formats) in the RDF format ``fmt``.
+
+    :param truncated: the answer was cut at the row limit: Turtle, N-Triples, N-Quads, TriG
+        and RDF/XML end with a comment saying so.
+    """
     if fmt.rdf is None:
         raise ValueError(f"{fmt.name} is not an RDF format")
     items: Sequence[ox.Triple | ox.Quad] = triples
@@ -180,4 +199,9 @@ def write_graph(
         ox.RdfFormat.TURTLE, ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG
     ):
         body += b"# truncated: the answer has more triples than the server's limit\n"
+    elif truncated and fmt.rdf == ox.RdfFormat.RDF_XML:
+        body = body.rstrip() + (
+            b"\n<!-- truncated: the answer has more triples than the server's limit -->\n"
+        )
+    # JSON-LD has no room for a comment: the response header alone says it was cut
     return body

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from peerchange.core.errors import PeerchangeError, SourceError
 from peerchange.core.formats import RDF_FORMATS, RESULT_FORMATS, Format, find_format
-from peerchange.core.namespaces import shorten
+from peerchange.core.namespaces import PREFIXES, shorten
 from peerchange.core.querytext import inspect_query
 from peerchange.core.sources import Source
 
@@ -82,7 +82,7 @@ def run_query(
 
 
 def _remote(text: str, endpoint: str, fmt: Format, form: str) -> bytes:
-    from urllib.error import URLError
+    from urllib.error import HTTPError, URLError
 
     from SPARQLWrapper import POST, SPARQLWrapper
     from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
@@ -96,18 +96,50 @@ def _remote(text: str, endpoint: str, fmt: Format, form: str) -> bytes:
         response = client.query().response
         return response.read()
     except SPARQLWrapperException as exc:
-        raise RemoteEndpointError(f"{endpoint} refused the query: {exc}") from None
+        raise RemoteEndpointError(_refusal(endpoint, exc)) from None
+    except HTTPError as exc:  # statuses SPARQLWrapper does not translate (403, 406, 503 ...)
+        body = exc.read().decode("utf-8", "replace").strip()
+        raise RemoteEndpointError(
+            f"{endpoint} answered {exc.code} {exc.reason}" + (f": {body}" if body else "")
+        ) from None
     except URLError as exc:
         raise RemoteEndpointError(f"cannot reach {endpoint}: {exc.reason}") from None
     except OSError as exc:
         raise RemoteEndpointError(f"cannot reach {endpoint}: {exc}") from None
 
 
+def _refusal(endpoint: str, exc: Exception) -> str:
+    """The endpoint's own message from a SPARQLWrapper exception (which keeps it as a repr)."""
+    import ast
+
+    code = getattr(exc.__context__, "code", None)  # the urllib HTTPError it replaced
+    text = str(exc)
+    _, sep, raw = text.partition("Response:\n")
+    if sep:
+        try:
+            text = ast.literal_eval(raw).decode("utf-8", "replace").strip()
+        except (ValueError, SyntaxError, AttributeError):
+            text = raw.strip()
+    return f"{endpoint} refused the query" + (f" (HTTP {code})" if code else "") + f": {text}"
+
+
+def _display_iri(iri: str) -> str:
+    """``prefix:local`` for reading (the local part may hold ``/``, as in ``pcd:mechanism/x``),
+    else ``<iri>``."""
+    short = shorten(iri)
+    if short.startswith("<"):
+        for prefix, ns in sorted(PREFIXES.items(), key=lambda p: -len(p[1])):
+            local = iri[len(ns):]
+            if iri.startswith(ns) and local and all(c.isalnum() or c in "_-./" for c in local):
+                return f"{prefix}:{local}"
+    return short
+
+
 def _cell(term: dict | None) -> str:
     if not term:
         return ""
     if term["type"] == "uri":
-        return shorten(term["value"])
+        return _display_iri(term["value"])
     if term["type"] == "bnode":
         return f"_:{term['value']}"
     value = term["value"].replace("\n", " ")
@@ -121,11 +153,17 @@ def render_table(doc: dict, *, max_width: int = 60) -> str:
     if "boolean" in doc:
         return "true\n" if doc["boolean"] else "false\n"
     variables = doc["head"]["vars"]
-    rows = [[_cell(b.get(v)) for v in variables] for b in doc["results"]["bindings"]]
-    clipped = [[c if len(c) <= max_width else c[: max_width - 1] + "…" for c in r] for r in rows]
+    bindings = doc["results"]["bindings"]
+    rows = [[_cell(b.get(v)) for v in variables] for b in bindings]
+    # literals longer than max_width are clipped; IRIs never are (a cut IRI is ambiguous)
+    clipped = [
+        [c if len(c) <= max_width or (b.get(v) or {}).get("type") == "uri"
+         else c[: max_width - 1] + "…" for c, v in zip(r, variables, strict=True)]
+        for r, b in zip(rows, bindings, strict=True)
+    ]
     widths = [max([len(v)] + [len(r[i]) for r in clipped]) for i, v in enumerate(variables)]
     line = "  ".join("-" * w for w in widths)
-    out = ["  ".join(v.ljust(w) for v, w in zip(variables, widths, strict=True)), line]
+    out = ["  ".join(v.ljust(w) for v, w in zip(variables, widths, strict=True)).rstrip(), line]
     out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in clipped]
     out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
     return "\n".join(out) + "\n"

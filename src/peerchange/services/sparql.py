@@ -107,28 +107,33 @@ class SparqlService:
         return info
 
     def job(self, text: str, info: QueryInfo, formats: dict[str, Format],
-            dataset: Dataset | None = None) -> QueryJob:
+            dataset: Dataset | None = None, base_iri: str | None = None) -> QueryJob:
         """Return the evaluation job for an already checked query."""
         job = QueryJob(
             text=text,
             formats={**DEFAULT_FORMATS, **formats},
             max_rows=self.max_rows,
             prefixes=PREFIXES,
+            base_iri=base_iri,
         )
         if dataset:
             job.union = False
             job.default_graphs = list(dataset.default_graphs)
             job.named_graphs = list(dataset.named_graphs)
+            job.label_graphs = list(dataset.default_graphs)
         elif info.has_dataset:
             job.union = False  # the engine then honours FROM / FROM NAMED
+            job.label_graphs = list(info.from_graphs)
         return job
 
     def run(self, text: str, formats: dict[str, Format] | None = None,
-            dataset: Dataset | None = None) -> Answer:
+            dataset: Dataset | None = None, base_iri: str | None = None) -> Answer:
         """Check and evaluate a query; return the serialized answer.
 
+        :param base_iri: what relative IRIs in the query resolve against when it has no
+            ``BASE`` (the web app passes the endpoint's URL).
         :raise PeerchangeError: any refusal, syntax error, timeout or failure.
         """
         info = self.check(text)
-        job = self.job(text, info, formats or {}, dataset)
+        job = self.job(text, info, formats or {}, dataset, base_iri)
         return run_with_timeout(self.graph.store, job, self.timeout)

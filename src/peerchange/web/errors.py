@@ -49,9 +49,27 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
+        code = exc.code or 500
         headers = {}
-        if exc.code == 405:
-            allow = exc.get_headers().__iter__()
-            headers = {k: v for k, v in allow if k == "Allow"}
+        if code == 405:
+            headers["Allow"] = dict(exc.get_headers()).get("Allow", "")
         message = exc.description or exc.name
-        return error_response(exc.code or 500, exc.name, message, headers)
+        # werkzeug's stock descriptions are generic: say what to do instead (an abort with
+        # its own description keeps it)
+        if message == type(exc).description:
+            message = _stock_message(code, headers, message)
+        return error_response(code, exc.name, message, headers)
+
+
+def _stock_message(code: int, headers: dict[str, str], default: str) -> str:
+    if code == 405:
+        return (f"{request.method} is not allowed on {request.path}; it answers "
+                f"{headers['Allow']}. SPARQL queries use GET or POST.")
+    if code == 404:
+        return f"Nothing is served at {request.path}. The SPARQL endpoint is /sparql."
+    if code == 413:
+        limit = current_app.extensions["peerchange"].sparql.max_query_bytes
+        size = f"{request.content_length:,} bytes" if request.content_length else "too large"
+        return (f"The request body is {size}; this endpoint accepts queries of at most "
+                f"{limit:,} bytes.")
+    return default

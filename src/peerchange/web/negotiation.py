@@ -7,6 +7,8 @@ another charset is dropped, other parameters are ignored.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
@@ -45,26 +47,33 @@ def negotiate(
     formats: tuple[Format, ...],
     *,
     accept: str | None,
-    format_param: str | None = None,
+    format_param: str | Sequence[str] | None = None,
     what: str = "this answer",
 ) -> Format:
     """Return the format to answer in.
 
     :param formats: the formats offered, the default first.
-    :param format_param: the ``format`` (or ``output``) request parameter; it wins over
-        ``Accept``.
-    :raise NotAcceptable: if the parameter names no offered format, or ``Accept`` matches none.
+    :param format_param: the ``format`` (or ``output``) request parameter values; they win
+        over ``Accept``. Several values are allowed (SPARQLWrapper sends ``format=tsv`` and
+        ``format=text/tab-separated-values``): the first one that names an offered format
+        is used.
+    :raise NotAcceptable: if the parameters name no offered format, or ``Accept`` matches
+        none.
     """
     offered = ", ".join(media_types(formats))
-    if format_param:
-        fmt = find_format(format_param, formats)
-        if fmt is None:
-            names = ", ".join(f.name for f in formats)
-            raise NotAcceptable(
-                f"format={format_param!r} is not offered for {what}; use one of {names} "
-                f"(or the media types {offered})."
-            )
-        return fmt
+    values = [format_param] if isinstance(format_param, str) else list(format_param or ())
+    values = [v for v in values if v.strip()]
+    if values:
+        for value in values:
+            fmt = find_format(value, formats)
+            if fmt is not None:
+                return fmt
+        names = ", ".join(f.name for f in formats)
+        asked = ", ".join(repr(v) for v in values)
+        raise NotAcceptable(
+            f"format={asked} is not offered for {what}; use one of {names} "
+            f"(or the media types {offered})."
+        )
     parsed = clean_accept(accept)
     if parsed is None:
         return formats[0]

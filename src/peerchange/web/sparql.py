@@ -12,7 +12,7 @@ import hashlib
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, Response, render_template, request
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import MIMEAccept, MultiDict
 
 from peerchange.core.errors import PeerchangeError
 from peerchange.core.formats import RDF_FORMATS, RESULT_FORMATS, Format
@@ -115,7 +115,9 @@ def _dataset(params: MultiDict[str, str]) -> Dataset:
     dataset = Dataset(params.getlist("default-graph-uri"), params.getlist("named-graph-uri"))
     for iri in dataset.default_graphs + dataset.named_graphs:
         if ":" not in iri or any(c in iri for c in ' <>"{}|\\^`'):
-            raise BadRequest(f"{iri!r} is not an absolute IRI (in default-graph-uri/named-graph-uri).")
+            raise BadRequest(
+                f"{iri!r} is not an absolute IRI (in default-graph-uri/named-graph-uri)."
+            )
     return dataset
 
 
@@ -143,6 +145,15 @@ def sparql() -> Response:
     return _answer(queries[0], params)
 
 
+def _format_values(params: MultiDict[str, str]) -> list[str]:
+    """The ``format`` and ``output`` parameter values, in that order."""
+    return params.getlist("format") + params.getlist("output")
+
+
+def _a(form: str) -> str:
+    return f"an {form}" if form[0] in "AEIOU" else f"a {form}"
+
+
 def _answer(text: str, params: MultiDict[str, str]) -> Response:
     st = state()
     service = st.sparql
@@ -152,16 +163,18 @@ def _answer(text: str, params: MultiDict[str, str]) -> Response:
     fmt = negotiate(
         offered,
         accept=request.headers.get("Accept"),
-        format_param=params.get("format") or params.get("output"),
-        what=f"a {form} query",
+        format_param=_format_values(params),
+        what=f"{_a(form)} query",
     )
     dataset = _dataset(params)
+    # relative IRIs in a query resolve against the endpoint's URL (its retrieval IRI)
+    base_iri = request.base_url
     etag = _etag(st.graph.version, text, dataset.default_graphs, dataset.named_graphs,
-                 fmt.name, service.max_rows)
-    if request.if_none_match.contains(etag):
+                 fmt.name, service.max_rows, base_iri)
+    if request.if_none_match.contains_weak(etag):
         resp = Response(status=304)
     else:
-        answer = service.run(text, {form: fmt}, dataset)
+        answer = service.run(text, {form: fmt}, dataset, base_iri=base_iri)
         resp = Response(answer.body, content_type=answer.fmt.content_type)
         if answer.truncated:
             resp.headers["Peerchange-Truncated"] = "true"
@@ -175,21 +188,25 @@ def _answer(text: str, params: MultiDict[str, str]) -> Response:
 HTML = "text/html"
 
 
+def _wants_html(accept: MIMEAccept | None) -> bool:
+    """Whether a client asked for the HTML page by name and prefers it to every RDF format.
+
+    ``*/*`` alone (curl, harvesters, SERVICE callers) gets the service description.
+    """
+    if accept is None or not any(value == HTML and q > 0 for value, q in accept):
+        return False
+    return accept.best_match([HTML, *(f.media_type for f in RDF_FORMATS)]) == HTML
+
+
 def _describe_service(params: MultiDict[str, str]) -> Response:
     st = state()
-    format_param = params.get("format") or params.get("output")
-    accept = clean_accept(request.headers.get("Accept"))
-    wants_html = (
-        not format_param
-        and accept is not None
-        and accept.best_match([HTML, *(f.media_type for f in RDF_FORMATS)]) == HTML
-    )
-    if wants_html:
+    format_values = _format_values(params)
+    if not format_values and _wants_html(clean_accept(request.headers.get("Accept"))):
         resp = Response(render_template("sparql.html", prefixes=PREFIXES, service=st.sparql),
                         content_type="text/html; charset=utf-8")
     else:
         fmt: Format = negotiate(RDF_FORMATS, accept=request.headers.get("Accept"),
-                                format_param=format_param, what="the service description")
+                                format_param=format_values, what="the service description")
         endpoint = request.base_url.rstrip("/")
         body = write_graph(fmt, service_description(st.sparql, endpoint), prefixes=PREFIXES)
         resp = Response(body, content_type=fmt.content_type)
