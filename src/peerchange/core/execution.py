@@ -1,18 +1,21 @@
 """Run one SPARQL query under a wall-clock limit and a row limit.
 
-pyoxigraph cannot cancel a running query, so each query runs in a forked child process
-that shares the store's memory copy-on-write. The parent waits for the child's answer
-until the deadline and kills it if it passes, which frees the worker whatever the query
-does (ORDER BY and GROUP BY included). The child also serializes the answer, so the
-parent only relays bytes.
+pyoxigraph cannot cancel a running query, so queries run in an executor: a child process
+forked from the server worker, sharing the store's memory copy-on-write, that evaluates
+one query at a time. The worker waits for the answer until the deadline and kills the
+executor if it passes, which frees the worker whatever the query does (ORDER BY and GROUP
+BY included); the next query forks a fresh executor. The executor also serializes the
+answer, so the worker only relays bytes.
 """
 
 from __future__ import annotations
 
-import json
 import os
+import pickle
 import select
 import signal
+import struct
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -133,87 +136,183 @@ def _take(items, limit: int | None) -> tuple[list, bool]:
 
 
 def run_with_timeout(store: ox.Store, job: QueryJob, timeout: float) -> Answer:
-    """Evaluate ``job`` in a forked child; stop it after ``timeout`` seconds.
+    """Evaluate ``job`` in this process's query executor; stop it after ``timeout`` s.
 
-    Falls back to evaluating in this process where ``os.fork`` does not exist.
+    Evaluates in this process (no limit) where ``os.fork`` does not exist or ``timeout``
+    is 0.
 
-    :raise QueryTimeout: when the deadline passes (the child is killed).
+    :raise QueryTimeout: when the deadline passes (the executor is killed and replaced).
     :raise QuerySyntaxError: when the engine rejects the query.
-    :raise QueryFailed: when the engine or the child fails.
+    :raise QueryFailed: when the engine or the executor fails.
     """
     if not hasattr(os, "fork") or timeout <= 0:
         return evaluate(store, job)
-    start = time.perf_counter()
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child: answer, write, and leave without running any parent cleanup
-        os.close(read_fd)
-        status = 0
-        try:
-            _child(store, job, write_fd)
-        except BaseException:  # noqa: BLE001 - the child must never return into the parent's code
-            status = 1
-        finally:
-            os._exit(status)
-    os.close(write_fd)
-    try:
-        data = _read_until(read_fd, start + timeout)
-    except TimeoutError:
-        _kill(pid)
-        raise QueryTimeout(
-            f"The query did not finish within the server's limit of {timeout:g} s and was "
-            "stopped. Narrow it (more selective patterns, a LIMIT) or ask the operator to "
-            "raise PEERCHANGE_QUERY_TIMEOUT."
-        ) from None
-    finally:
-        os.close(read_fd)
-    _reap(pid)
-    header, _, body = data.partition(b"\n")
-    if not header:
-        raise QueryFailed("The query process ended without an answer (out of memory?).")
-    meta = json.loads(header)
-    if not meta["ok"]:
-        cls = QuerySyntaxError if meta["kind"] == "syntax" else QueryFailed
-        raise cls(meta["message"])
-    fmt = job.formats[meta["form"]]
-    return Answer(body, fmt, meta["form"], meta["truncated"], meta["count"],
-                  time.perf_counter() - start)
+    return _executor_for(store).run(job, timeout)
 
 
-def _child(store: ox.Store, job: QueryJob, fd: int) -> None:
-    try:
-        answer = evaluate(store, job)
-        header = {"ok": True, "form": answer.form, "truncated": answer.truncated,
-                  "count": answer.count}
-        payload = json.dumps(header).encode() + b"\n" + answer.body
-    except QuerySyntaxError as exc:
-        payload = json.dumps({"ok": False, "kind": "syntax", "message": exc.message}).encode()
-    except PeerchangeError as exc:
-        payload = json.dumps({"ok": False, "kind": "error", "message": exc.message}).encode()
-    except Exception as exc:  # noqa: BLE001 - reported to the parent, never as a trace
-        payload = json.dumps(
-            {"ok": False, "kind": "error", "message": f"{type(exc).__name__}: {exc}"}
-        ).encode()
-    view = memoryview(payload)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
-    os.close(fd)
+_EXECUTORS: dict[tuple[int, int], Executor] = {}
+_EXECUTORS_LOCK = threading.Lock()
 
 
-def _read_until(fd: int, deadline: float) -> bytes:
-    chunks = []
+def _executor_for(store: ox.Store) -> Executor:
+    # one executor per process (a forked server worker gets its own) and per store
+    key = (os.getpid(), id(store))
+    with _EXECUTORS_LOCK:
+        executor = _EXECUTORS.get(key)
+        if executor is None:
+            for old in [k for k in _EXECUTORS if k[0] != key[0] or k[1] != key[1]]:
+                if old[0] == key[0]:
+                    _EXECUTORS.pop(old).close()
+                else:  # inherited from a parent process: not ours to stop
+                    _EXECUTORS.pop(old)
+            executor = _EXECUTORS[key] = Executor(store)
+        return executor
+
+
+class Executor:
+    """A child process, forked from this one, that evaluates queries one at a time.
+
+    It shares the store's memory copy-on-write and answers over a pipe. A query that runs
+    past its deadline is stopped by killing the child; the next query forks a fresh one.
+    Forking once instead of per query keeps the cost of the time limit to a pipe round
+    trip (see bench/README.md).
+    """
+
+    def __init__(self, store: ox.Store) -> None:
+        self.store = store
+        self.pid = 0
+        self.to_child = -1
+        self.from_child = -1
+        self.lock = threading.Lock()
+
+    def run(self, job: QueryJob, timeout: float) -> Answer:
+        with self.lock:  # one query at a time per executor (threaded dev server)
+            start = time.perf_counter()
+            if not self.pid:
+                self._spawn()
+            request = pickle.dumps(_job_to_wire(job))
+            try:
+                _write_frame(self.to_child, request)
+                data = _read_frame(self.from_child, start + timeout)
+            except TimeoutError:
+                self.close()
+                raise QueryTimeout(
+                    f"The query did not finish within the server's limit of {timeout:g} s "
+                    "and was stopped. Narrow it (more selective patterns, a LIMIT) or ask "
+                    "the operator to raise PEERCHANGE_QUERY_TIMEOUT."
+                ) from None
+            except (BrokenPipeError, EOFError, OSError):
+                self.close()
+                raise QueryFailed(
+                    "The query process ended without an answer (out of memory?)."
+                ) from None
+            meta, body = pickle.loads(data)
+            if not meta["ok"]:
+                cls = QuerySyntaxError if meta["kind"] == "syntax" else QueryFailed
+                raise cls(meta["message"])
+            fmt = job.formats[meta["form"]]
+            return Answer(body, fmt, meta["form"], meta["truncated"], meta["count"],
+                          time.perf_counter() - start)
+
+    def _spawn(self) -> None:
+        parent_read, child_write = os.pipe()
+        child_read, parent_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child never returns into the parent's code
+            status = 0
+            try:
+                os.close(parent_read)
+                os.close(parent_write)
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                _serve_jobs(self.store, child_read, child_write)
+            except BaseException:  # noqa: BLE001
+                status = 1
+            finally:
+                os._exit(status)
+        os.close(child_read)
+        os.close(child_write)
+        self.pid, self.to_child, self.from_child = pid, parent_write, parent_read
+
+    def close(self) -> None:
+        """Stop the child (if any) and forget it."""
+        if self.pid:
+            for fd in (self.to_child, self.from_child):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            _kill(self.pid)
+            self.pid, self.to_child, self.from_child = 0, -1, -1
+
+
+def _job_to_wire(job: QueryJob) -> dict:
+    wire = dict(job.__dict__)
+    wire["formats"] = {form: fmt.name for form, fmt in job.formats.items()}
+    return wire
+
+
+def _job_from_wire(wire: dict) -> QueryJob:
+    from peerchange.core.formats import RDF_FORMATS, RESULT_FORMATS
+
+    by_name = {f.name: f for f in (*RESULT_FORMATS, *RDF_FORMATS)}
+    wire = dict(wire)
+    wire["formats"] = {form: by_name[name] for form, name in wire["formats"].items()}
+    return QueryJob(**wire)
+
+
+def _serve_jobs(store: ox.Store, read_fd: int, write_fd: int) -> None:
     while True:
-        remaining = deadline - time.perf_counter()
-        if remaining <= 0:
-            raise TimeoutError
-        ready, _, _ = select.select([fd], [], [], remaining)
-        if not ready:
-            raise TimeoutError
-        chunk = os.read(fd, 1 << 16)
+        try:
+            request = _read_frame(read_fd, None)
+        except EOFError:
+            return  # the parent closed the pipe or exited
+        job = _job_from_wire(pickle.loads(request))
+        try:
+            answer = evaluate(store, job)
+            meta = {"ok": True, "form": answer.form, "truncated": answer.truncated,
+                    "count": answer.count}
+            body = answer.body
+        except QuerySyntaxError as exc:
+            meta, body = {"ok": False, "kind": "syntax", "message": exc.message}, b""
+        except PeerchangeError as exc:
+            meta, body = {"ok": False, "kind": "error", "message": exc.message}, b""
+        except Exception as exc:  # noqa: BLE001 - reported to the parent, never as a trace
+            meta = {"ok": False, "kind": "error", "message": f"{type(exc).__name__}: {exc}"}
+            body = b""
+        _write_frame(write_fd, pickle.dumps((meta, body)))
+
+
+_LEN = struct.Struct("!Q")
+
+
+def _write_frame(fd: int, payload: bytes) -> None:
+    view = memoryview(_LEN.pack(len(payload)) + payload)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _read_exactly(fd: int, n: int, deadline: float | None) -> bytes:
+    chunks, got = [], 0
+    while got < n:
+        if deadline is not None:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                raise TimeoutError
+            ready, _, _ = select.select([fd], [], [], remaining)
+            if not ready:
+                raise TimeoutError
+        chunk = os.read(fd, min(n - got, 1 << 20))
         if not chunk:
-            return b"".join(chunks)
+            raise EOFError
         chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def _read_frame(fd: int, deadline: float | None) -> bytes:
+    (length,) = _LEN.unpack(_read_exactly(fd, _LEN.size, deadline))
+    return _read_exactly(fd, length, deadline)
 
 
 def _kill(pid: int) -> None:
@@ -221,10 +320,6 @@ def _kill(pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-    _reap(pid)
-
-
-def _reap(pid: int) -> None:
     try:
         os.waitpid(pid, 0)
     except ChildProcessError:
