@@ -55,7 +55,15 @@ class Source:
 
     @property
     def label(self) -> str:
-        """A short name for messages: the path relative to the working folder if possible."""
+        """A short name for messages: ``ontology/...`` or ``data/...`` for the shipped files,
+        otherwise the path relative to the working folder if possible."""
+        if self.shipped:
+            from peerchange.core.resources import resource_root
+
+            try:
+                return self.path.resolve().relative_to(resource_root()).as_posix()
+            except ValueError:
+                pass
         try:
             return str(self.path.resolve().relative_to(Path.cwd()))
         except ValueError:
