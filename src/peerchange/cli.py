@@ -197,3 +197,5 @@ def query(query, endpoint, fmt, graphs, extra_files, query_timeout) -> None:
                     extra=_extra_sources(tuple(extra_files), graphs),
                     timeout=query_timeout)
     click.echo(out, nl=not out.endswith("\n"))
+main.add_command(__import__("peerchange.cli_trace", fromlist=["trace"]).trace)
+main.add_command(__import__("peerchange.cli_export", fromlist=["export"]).export)

@@ -10,6 +10,7 @@ answer, so the worker only relays bytes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import select
@@ -56,6 +57,9 @@ class QueryJob:
         (the query's default graph); ``None`` for every graph.
     :param max_rows: cut SELECT answers (and graphs) longer than this; ``0`` for no limit.
     :param base_iri: what relative IRIs in the query resolve against.
+    :param substitutions: values bound to variables as RDF terms (pyoxigraph
+        ``substitutions``, SEP-0007), by variable name: how parameters reach a query
+        without touching its text.
     """
 
     text: str
@@ -67,6 +71,9 @@ class QueryJob:
     max_rows: int = 0
     base_iri: str | None = None
     prefixes: dict[str, str] = field(default_factory=dict)
+    substitutions: dict[str, ox.NamedNode | ox.BlankNode | ox.Literal] = field(
+        default_factory=dict
+    )
 
 
 @dataclass
@@ -94,6 +101,8 @@ def evaluate(store: ox.Store, job: QueryJob) -> Answer:
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
     if job.base_iri:
         kwargs["base_iri"] = job.base_iri
+    if job.substitutions:
+        kwargs["substitutions"] = {ox.Variable(k): v for k, v in job.substitutions.items()}
     try:
         result = store.query(job.text, **kwargs)  # type: ignore[arg-type]
     except SyntaxError as exc:
@@ -238,10 +247,8 @@ class Executor:
         """Stop the child (if any) and forget it."""
         if self.pid:
             for fd in (self.to_child, self.from_child):
-                try:
+                with contextlib.suppress(OSError):
                     os.close(fd)
-                except OSError:
-                    pass
             _kill(self.pid)
             self.pid, self.to_child, self.from_child = 0, -1, -1
 
@@ -316,11 +323,7 @@ def _read_frame(fd: int, deadline: float | None) -> bytes:
 
 
 def _kill(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass

@@ -18,6 +18,7 @@ from peerchange.web.state import AppState
 EXPOSED_HEADERS = [
     "ETag", "Link", "Content-Type", "Content-Length", "Vary", "Last-Modified",
     "Peerchange-Truncated", "Peerchange-Row-Limit",
+    "Content-Location", "Content-Range", "Accept-Ranges",
 ]
 
 
@@ -50,18 +51,26 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
             service_allowlist=settings.service_allowlist,
         ),
     )
+    any_origin = settings.cors_origins.strip() == "*"
     CORS(
         app,
-        origins=settings.cors_origins if settings.cors_origins == "*" else settings.cors_origins.split(),
+        origins="*" if any_origin else settings.cors_origins.split(),
+        # "*" rather than an echo of the request's Origin: answers stay shareable by caches
+        send_wildcard=any_origin,
         methods=["GET", "HEAD", "POST", "OPTIONS"],
         allow_headers=["Accept", "Content-Type", "If-None-Match", "If-Modified-Since", "Range"],
         expose_headers=EXPOSED_HEADERS,
         supports_credentials=False,
         max_age=86400,
     )
-    from peerchange.web import health, sparql
+    from peerchange.web import api, health, linked_data, sparql
 
     app.register_blueprint(sparql.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(api.bp)
+    linked_data.register(app)  # /onto, /id, /graph, /dataset, /dumps ... also under /peerchange
+    from peerchange.web import trace
+
+    app.register_blueprint(trace.bp)  # /trace, /cited, /references (the reviewer's trace)
     register_error_handlers(app)
     return app

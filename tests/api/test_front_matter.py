@@ -1,0 +1,73 @@
+"""Every ``queries/api/*.rq`` documents itself: the API, the index and the OpenAPI document
+are generated from this front matter, so it must be complete."""
+
+from __future__ import annotations
+
+import pytest
+
+from peerchange.core.querytext import inspect_query
+from peerchange.services.canned import PARAM_TYPES, RESERVED
+from tests.api.conftest import QUERIES, QUERY_IDS
+
+
+def _head(query) -> str:
+    """The query text up to WHERE (the projection), without comment lines."""
+    lines = [ln for ln in query.file.text.splitlines() if not ln.lstrip().startswith("#")]
+    return "\n".join(lines).split("WHERE", 1)[0]
+
+
+def test_there_are_at_least_twelve_canned_queries():
+    assert len(QUERIES) >= 12
+    assert {"mechanism-theories", "paper-references", "theory-links"} <= set(QUERY_IDS)
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=QUERY_IDS)
+def test_summary_description_and_tags(query):
+    meta = query.file.meta
+    assert isinstance(meta.get("summary"), str) and meta["summary"].strip()
+    assert "\n" not in meta["summary"].strip(), "the summary is one line"
+    assert isinstance(meta.get("description"), str) and len(meta["description"].split()) >= 10
+    assert isinstance(meta.get("tags"), list) and meta["tags"]
+    assert all(isinstance(t, str) and t == t.lower() for t in meta["tags"])
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=QUERY_IDS)
+def test_params_are_documented(query):
+    params = query.file.meta.get("params") or {}
+    assert isinstance(params, dict)
+    for name, spec in params.items():
+        assert name not in RESERVED
+        assert spec.get("type") in PARAM_TYPES, f"{name}: type"
+        assert isinstance(spec.get("description"), str) and spec["description"].strip(), name
+        # a required parameter needs an example; an optional one is omitted or defaulted
+        if spec.get("required"):
+            assert "example" in spec, f"{name}: a required parameter needs an example"
+            assert "default" not in spec, f"{name}: required and defaulted"
+        if "enum" in spec:
+            assert isinstance(spec["enum"], list) and spec["enum"]
+            assert spec.get("example", spec["enum"][0]) in spec["enum"]
+        # the parameter binds the variable of the same name, which must be projected
+        # (pyoxigraph substitutes only projected variables)
+        assert f"?{name}" in _head(query).split(), f"?{name} is not projected"
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=QUERY_IDS)
+def test_every_canned_query_is_a_select(query):
+    assert inspect_query(query.file.text).form == "SELECT"
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=QUERY_IDS)
+def test_pagination_is_a_page_size(query):
+    pagination = query.file.meta.get("pagination")
+    assert pagination is None or (isinstance(pagination, int) and pagination > 0)
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=QUERY_IDS)
+def test_links_come_with_their_evidence_status(query):
+    """A query that returns claims (links of the model) returns each one's status."""
+    head = _head(query)
+    projected = {tok[1:].rstrip(")") for tok in head.split() if tok.startswith("?")}
+    claims = {v for v in projected if v.lower().endswith("claim")}
+    statuses = {v for v in projected if v.lower().endswith("statuslabel")}
+    if claims:
+        assert len(statuses) >= len(claims), f"{query.name}: a claim without its status"
