@@ -43,7 +43,9 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "PEERCHANGE"})
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "PEERCHANGE"}
+)
 @click.version_option(__version__, prog_name="peerchange")
 def main() -> None:
     """peerchange: the knowledge graph of the change model for peer worker
@@ -153,8 +155,9 @@ def serve(extra_files, graphs, host, port, workers, store_dir, query_timeout, ma
                                  max_query_bytes=max_query_bytes, store=store_dir,
                                  service_allowlist=list(service_allowlist) or None)
     extra = _extra_sources(extra_files, graphs)
-    progress(f"Loading the knowledge graph ({'on disk: ' + store_dir if store_dir else 'in memory'})")
-    graph = load_graph(extra, store_path=store_dir, progress=lambda l: progress("  " + l))
+    where = f"on disk: {store_dir}" if store_dir else "in memory"
+    progress(f"Loading the knowledge graph ({where})")
+    graph = load_graph(extra, store_path=store_dir, progress=lambda line: progress("  " + line))
     progress(f"Loaded {graph.triples:,} triples in {len(graph.graph_counts)} named graphs "
              f"in {graph.seconds:.2f} s (data version {graph.version})")
     app = create_app(settings, graph)

@@ -16,6 +16,7 @@ exactly the options its fixture gives.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -95,10 +96,8 @@ class Server:
 
 
 def _signal_group(process: subprocess.Popen[bytes], sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def start_server(

@@ -371,9 +371,9 @@ def query_processes(master: int, *, busy: bool = False) -> list[int]:
         except OSError:
             continue
         state, ppid, pgid = fields[0], int(fields[1]), int(fields[2])
-        if state != "Z" and pgid == master and int(entry.name) != master and ppid != master:
-            if not busy or state in {"R", "D"}:
-                found.append(int(entry.name))
+        executor = state != "Z" and pgid == master and master not in (int(entry.name), ppid)
+        if executor and (not busy or state in {"R", "D"}):
+            found.append(int(entry.name))
     return found
 
 

@@ -35,5 +35,7 @@ def test_readme_has_exactly_two_setup_commands():
 def test_ci_runs_the_readme_test_command():
     ci = (Path(__file__).resolve().parents[2] / ".ci" / "run").read_text(encoding="utf-8")
     quick_start = README.split("## Quick start", 1)[1]
-    test_command = next(l for l in quick_start.splitlines() if "tests/setup.sh" in l)
+    test_command = next(
+        line for line in quick_start.splitlines() if "tests/setup.sh" in line
+    )
     assert test_command.strip() in ci

@@ -52,3 +52,8 @@ def with_labels(
         if (str(t.subject), str(t.predicate), str(t.object)) not in seen
     ]
     return list(triples) + extra
+
+
+def unique_triples(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
+    """Return ``triples`` without repeats, in their first order."""
+    return list(dict.fromkeys(triples))

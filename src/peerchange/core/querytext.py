@@ -20,7 +20,8 @@ _TOKEN = re.compile(
     | (?P<string>'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
     | (?P<iri><[^<>"{}|^`\\\s]*>)
     | (?P<var>[?$][A-Za-z0-9_\u00B7\u00C0-\uFFFF]+)
-    | (?P<pname>(?:[A-Za-z\u00C0-\uFFFF][\w.\-\u00B7\u00C0-\uFFFF]*)?:(?:[\w\-\u00B7\u00C0-\uFFFF.:%\\]*[\w\-\u00B7\u00C0-\uFFFF:%])?)
+    | (?P<pname>(?:[A-Za-z\u00C0-\uFFFF][\w.\-\u00B7\u00C0-\uFFFF]*)?   # prefix
+                 :(?:[\w\-\u00B7\u00C0-\uFFFF.:%\\]*[\w\-\u00B7\u00C0-\uFFFF:%])?)  # local
     | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
     | (?P<other>.)
     """,

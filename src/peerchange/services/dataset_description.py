@@ -17,7 +17,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from peerchange.core.describe import with_labels
+from peerchange.core.describe import unique_triples, with_labels
 from peerchange.core.formats import Format
 from peerchange.core.knowledge_graph import KnowledgeGraph
 from peerchange.core.namespaces import GRAPH, ID, ONTOLOGY, PCM, PREFIXES
@@ -346,7 +346,7 @@ class DatasetDescriptionService:
             t.extend(self._graph_counts_triples(graph, base_url, link_from_dataset=True))
         for quad in self.store.quads_for_pattern(None, _n(SHORTCUT_GRAPH), None):
             t.append(ox.Triple(quad.subject, quad.predicate, quad.object))
-        return with_labels(self.store, _dedupe(t))
+        return with_labels(self.store, unique_triples(t))
 
     def _graph_counts_triples(self, graph: str, base_url: str, *,
                               link_from_dataset: bool) -> list[ox.Triple]:
@@ -390,7 +390,7 @@ class DatasetDescriptionService:
         t.append(ox.Triple(g, _n(DCTERMS + "isPartOf"), _n(DATASET)))
         for quad in self.store.quads_for_pattern(None, _n(SHORTCUT_GRAPH), g):
             t.append(ox.Triple(quad.subject, quad.predicate, quad.object))
-        return with_labels(self.store, _dedupe(t))
+        return with_labels(self.store, unique_triples(t))
 
     def graph_summary(self, graph: str) -> GraphSummary:
         """What the HTML page of a named graph shows."""
@@ -420,12 +420,3 @@ class DatasetDescriptionService:
 def _safe(text: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in text)
 
-
-def _dedupe(triples: list[ox.Triple]) -> list[ox.Triple]:
-    seen: set[ox.Triple] = set()
-    out = []
-    for t in triples:
-        if t not in seen:
-            seen.add(t)
-            out.append(t)
-    return out

@@ -23,7 +23,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from peerchange.core.describe import with_labels
+from peerchange.core.describe import unique_triples, with_labels
 from peerchange.core.formats import Format
 from peerchange.core.knowledge_graph import KnowledgeGraph
 from peerchange.core.namespaces import BASE, GRAPH, ID, ONTOLOGY, PCM, shorten
@@ -268,7 +268,7 @@ class ResourceService:
             self.store, bindings)
         claims = get_query("internal/linked-data/resource-claims").construct(
             self.store, bindings)
-        return with_labels(self.store, _dedupe(cbd + claims))
+        return with_labels(self.store, unique_triples(cbd + claims))
 
     def document(self, iri: str, fmt: Format, context_ref: str | None = None) -> bytes:
         """Return the document about ``iri`` in the RDF format ``fmt``.
@@ -290,9 +290,9 @@ class ResourceService:
     def _page(self, iri: str) -> ResourcePage:
         node = ox.NamedNode(iri)
         bindings = {"resource": node}
-        cbd = _dedupe(get_query("internal/linked-data/resource-description").construct(
+        cbd = unique_triples(get_query("internal/linked-data/resource-description").construct(
             self.store, bindings))
-        claim_triples = _dedupe(get_query("internal/linked-data/resource-claims").construct(
+        claim_triples = unique_triples(get_query("internal/linked-data/resource-claims").construct(
             self.store, bindings))
         claims = self._claims(claim_triples)
         by_link = {(c.subject.iri, c.predicate.iri, c.object.iri): c for c in claims}
@@ -494,15 +494,6 @@ class ResourceService:
             chosen = [c for _, c in sorted(scored)[:limit]]
         return [Suggestion(c, path_for_iri(c) or c, self.label(c)) for c in chosen]
 
-
-def _dedupe(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
-    seen: set[ox.Triple] = set()
-    out = []
-    for t in triples:
-        if t not in seen:
-            seen.add(t)
-            out.append(t)
-    return out
 
 
 def _value_key(v: Value) -> tuple[str, str]:

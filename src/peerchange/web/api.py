@@ -22,7 +22,6 @@ Values are plain: IRIs and literals as strings, numbers as numbers. Errors are J
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 from urllib.parse import urlencode
@@ -42,6 +41,7 @@ from peerchange.services.canned import (
     UnknownQuery,
     plain_value,
 )
+from peerchange.web.caching import etag_for
 from peerchange.web.negotiation import negotiate
 from peerchange.web.openapi import openapi_document
 from peerchange.web.state import state
@@ -144,7 +144,7 @@ def run(name: str) -> Response:
     svc.bind(query, params)
     svc.page_size(query, args.get("page"), args.get("per_page"))
     st = state()
-    etag = _etag(st.graph.version, name, sorted((k, v) for k, vs in params.items() for v in vs),
+    etag = etag_for(st.graph.version, name, sorted((k, v) for k, vs in params.items() for v in vs),
                  args.get("page"), args.get("per_page"), fmt.name, svc.sparql.max_rows)
     if request.if_none_match.contains_weak(etag):
         resp = Response(status=304)
@@ -163,13 +163,6 @@ def run(name: str) -> Response:
     resp.headers["Cache-Control"] = "public, no-cache"
     return resp
 
-
-def _etag(*parts: object) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(repr(part).encode())
-        h.update(b"\0")
-    return h.hexdigest()[:32]
 
 
 def _page_url(page: Page, number: int) -> str:

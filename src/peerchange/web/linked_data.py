@@ -21,7 +21,6 @@ CORS headers come from the app (flask-cors).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
@@ -35,6 +34,7 @@ from peerchange.services.dataset_description import DatasetDescriptionService
 from peerchange.services.dumps import LATEST, DumpNotFound, DumpService
 from peerchange.services.rdf_writer import CONTEXT_FILE, DOCUMENT_FORMATS
 from peerchange.services.resources import ResourceService, path_for_iri
+from peerchange.web.caching import etag_for
 from peerchange.web.negotiation import clean_accept, negotiate
 from peerchange.web.state import state
 
@@ -96,13 +96,6 @@ def href(iri: str) -> str:
     path = path_for_iri(iri)
     return _base() + path if path is not None else iri
 
-
-def _etag(*parts: object) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(repr(part).encode())
-        h.update(b"\0")
-    return h.hexdigest()[:32]
 
 
 @bp.app_template_global("ld_href")
@@ -247,7 +240,7 @@ def _see_other(iri: str, rel: str) -> Response:
 
 
 def _document(iri: str, rel: str, fmt: Format) -> Response:
-    etag = _etag(state().graph.version, _base(), rel, fmt.name)
+    etag = etag_for(state().graph.version, _base(), rel, fmt.name)
     headers = {"Link": _links(iri, rel, fmt), "Cache-Control": "public, no-cache"}
     if request.if_none_match.contains_weak(etag):
         resp = Response(status=304, headers=headers)
@@ -360,7 +353,7 @@ def dataset_document(ext: str) -> Response:
 def _dataset_document(fmt: Format) -> Response:
     ld = _ld()
     base = _base()
-    etag = _etag(state().graph.version, base, "dataset", fmt.name)
+    etag = etag_for(state().graph.version, base, "dataset", fmt.name)
     links = [f'<{base}dataset.{f.extension}>; rel="alternate"; type="{f.media_type}"'
              for f in OFFERED if f is not fmt]
     links.append('<http://rdfs.org/ns/void#>; rel="profile"')
@@ -389,7 +382,7 @@ def context() -> Response:
     """The published JSON-LD context."""
     body = json.dumps(_ld().resources.context, indent=1, ensure_ascii=False) + "\n"
     resp = Response(body, content_type="application/ld+json")
-    resp.set_etag(_etag(state().graph.version, "context"))
+    resp.set_etag(etag_for(state().graph.version, "context"))
     resp.headers["Cache-Control"] = "public, no-cache"
     return resp.make_conditional(request)
 
@@ -424,7 +417,7 @@ def dumps_index(release: str | None = None) -> Response:
                "files": [{**f, "url": folder + f["name"]} for f in manifest["files"]]}
         resp = Response(json.dumps(doc, indent=1) + "\n", content_type="application/json")
     resp.headers["Vary"] = "Accept"
-    resp.set_etag(_etag(state().graph.version, folder, fmt.name))
+    resp.set_etag(etag_for(state().graph.version, folder, fmt.name))
     resp.headers["Cache-Control"] = "public, no-cache"
     return resp.make_conditional(request)
 
@@ -476,7 +469,7 @@ def sitemap() -> Response:
             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
             f"{entries}</urlset>\n")
     resp = Response(body, content_type="application/xml; charset=utf-8")
-    resp.set_etag(_etag(state().graph.version, base, "sitemap"))
+    resp.set_etag(etag_for(state().graph.version, base, "sitemap"))
     resp.headers["Cache-Control"] = "public, no-cache"
     return resp.make_conditional(request)
 

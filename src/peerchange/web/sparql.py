@@ -8,7 +8,6 @@ dataset parameters in the URL). Without a query, GET returns the service descrip
 
 from __future__ import annotations
 
-import hashlib
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, Response, render_template, request
@@ -16,10 +15,11 @@ from werkzeug.datastructures import MIMEAccept, MultiDict
 
 from peerchange.core.errors import PeerchangeError
 from peerchange.core.formats import RDF_FORMATS, RESULT_FORMATS, Format
-from peerchange.core.results import write_graph
 from peerchange.core.namespaces import PREFIXES
+from peerchange.core.results import write_graph
 from peerchange.services.service_description import service_description
 from peerchange.services.sparql import READ_ONLY_MESSAGE, Dataset, UpdateRefused
+from peerchange.web.caching import etag_for
 from peerchange.web.negotiation import NotAcceptable, clean_accept, negotiate
 from peerchange.web.state import state
 
@@ -121,13 +121,6 @@ def _dataset(params: MultiDict[str, str]) -> Dataset:
     return dataset
 
 
-def _etag(*parts: object) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(repr(part).encode())
-        h.update(b"\0")
-    return h.hexdigest()[:32]
-
 
 @bp.route("/sparql", methods=["GET", "POST"], strict_slashes=False)
 def sparql() -> Response:
@@ -169,7 +162,7 @@ def _answer(text: str, params: MultiDict[str, str]) -> Response:
     dataset = _dataset(params)
     # relative IRIs in a query resolve against the endpoint's URL (its retrieval IRI)
     base_iri = request.base_url
-    etag = _etag(st.graph.version, text, dataset.default_graphs, dataset.named_graphs,
+    etag = etag_for(st.graph.version, text, dataset.default_graphs, dataset.named_graphs,
                  fmt.name, service.max_rows, base_iri)
     if request.if_none_match.contains_weak(etag):
         resp = Response(status=304)
@@ -210,7 +203,7 @@ def _describe_service(params: MultiDict[str, str]) -> Response:
         endpoint = request.base_url.rstrip("/")
         body = write_graph(fmt, service_description(st.sparql, endpoint), prefixes=PREFIXES)
         resp = Response(body, content_type=fmt.content_type)
-    resp.set_etag(_etag(st.graph.version, "sd", request.base_url, resp.content_type))
+    resp.set_etag(etag_for(st.graph.version, "sd", request.base_url, resp.content_type))
     resp.headers["Vary"] = "Accept"
     resp.headers["Cache-Control"] = "public, no-cache"
     return resp.make_conditional(request)

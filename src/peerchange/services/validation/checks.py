@@ -36,7 +36,8 @@ def run_checks(store: ox.Store) -> Phase:
     start = time.perf_counter()
     queries = check_queries()
     for query in queries:
-        severity = WARNING if str(query.meta.get("severity", "")).lower() == "warning" else VIOLATION
+        warning = str(query.meta.get("severity", "")).lower() == "warning"
+        severity = WARNING if warning else VIOLATION
         message = str(query.meta.get("message") or query.summary)
         rule = query.short_name.removesuffix("-violation")
         for row in query.select(store):

@@ -145,7 +145,9 @@ def _summary_lines(s: dict[str, Any]) -> dict[str, str]:
     for key, value in s.items():
         key = key.replace("_", " ")
         if isinstance(value, dict):
-            inner = ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}" for k, v in value.items())
+            inner = ", ".join(
+                f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}" for k, v in value.items()
+            )
             lines[key] = inner or "none"
         elif isinstance(value, int):
             lines[key] = f"{value:,}"

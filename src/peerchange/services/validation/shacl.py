@@ -98,6 +98,8 @@ def _finding(results: Graph, result: URIRef) -> Finding:
         focus=str(focus) if isinstance(focus, URIRef) else (f"_:{focus}" if focus else ""),
         rule=rule or "shape",
         message=one(SH.resultMessage) or "constraint not met",
-        path=one(SH.resultPath) if isinstance(results.value(result, SH.resultPath), URIRef) else None,
+        path=one(SH.resultPath)
+        if isinstance(results.value(result, SH.resultPath), URIRef)
+        else None,
         value=one(SH.value),
     )
