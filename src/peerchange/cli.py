@@ -134,12 +134,16 @@ def _extra_sources(files: tuple[str, ...], graphs: tuple[str, ...]) -> list:
               envvar="PEERCHANGE_SERVICE_ALLOWLIST",
               help="A SPARQL endpoint that queries may call with SERVICE (repeatable; none by "
                    "default, so SERVICE is refused).")
+@click.option("--dumps-dir", type=click.Path(file_okay=False, path_type=str),
+              envvar="PEERCHANGE_DUMPS_DIR",
+              help="Folder the full dumps are written to once and served from (default: a "
+                   "cache folder per data version).")
 @click.option("--reload", "dev_reload", is_flag=True,
               help="Development: Flask's server, restarting when code changes.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines or access log.")
 @handle_errors
 def serve(extra_files, graphs, host, port, workers, store_dir, query_timeout, max_rows,
-          max_query_bytes, service_allowlist, dev_reload, quiet) -> None:
+          max_query_bytes, service_allowlist, dumps_dir, dev_reload, quiet) -> None:
     """Serve the knowledge graph: SPARQL 1.1 at /sparql, health at /health.
 
     Loads the shipped ontology and data plus any EXTRA_FILES (each into its own named
@@ -153,7 +157,8 @@ def serve(extra_files, graphs, host, port, workers, store_dir, query_timeout, ma
     progress = _progress(quiet)
     settings = Settings.from_env(query_timeout=query_timeout, max_rows=max_rows,
                                  max_query_bytes=max_query_bytes, store=store_dir,
-                                 service_allowlist=list(service_allowlist) or None)
+                                 service_allowlist=list(service_allowlist) or None,
+                                 dumps_dir=dumps_dir)
     extra = _extra_sources(extra_files, graphs)
     where = f"on disk: {store_dir}" if store_dir else "in memory"
     progress(f"Loading the knowledge graph ({where})")
@@ -161,7 +166,10 @@ def serve(extra_files, graphs, host, port, workers, store_dir, query_timeout, ma
     progress(f"Loaded {graph.triples:,} triples in {len(graph.graph_counts)} named graphs "
              f"in {graph.seconds:.2f} s (data version {graph.version})")
     app = create_app(settings, graph)
-    progress(f"SPARQL endpoint: http://{host}:{port}/sparql")
+    base = f"http://{host}:{port}"
+    progress(f"SPARQL endpoint: {base}/sparql")
+    progress(f"Linked data: {base}/onto, {base}/id/..., {base}/dataset, {base}/dumps/")
+    progress(f"Reviewer's trace: {base}/trace/trusting-relationships; canned queries: {base}/api")
     if dev_reload:
         app.run(host=host, port=port, debug=False, use_reloader=True)
         return
