@@ -1,6 +1,9 @@
 """The Flask app: ``create_app()`` builds it around one loaded knowledge graph.
 
-Blueprints: ``sparql`` (the SPARQL 1.1 Protocol at ``/sparql``), ``health``.
+Blueprints: ``sparql`` (the SPARQL 1.1 Protocol at ``/sparql``), ``health``, ``api``
+(canned queries at ``/api``), ``linked_data`` (``/onto``, ``/id``, ``/graph``, ``/dataset``,
+``/dumps``, also under ``/peerchange/...``), ``trace`` (``/trace``, ``/cited``,
+``/references``). See ``docs/architecture.md``.
 """
 
 from __future__ import annotations
