@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
@@ -46,6 +49,39 @@ def to_rdflib(sources: list[Source]) -> Graph:
     return graph
 
 
+@contextmanager
+def prepared_sparql_constraints() -> Iterator[None]:
+    """Parse each SPARQL text once while pySHACL runs.
+
+    pySHACL hands rdflib the text of a SPARQL-based constraint for every focus node, and
+    rdflib parses it again each time: that parsing was half of the SHACL phase (8.6 of
+    17.7 s under the profiler, 424 parses of 9 texts). Within this block rdflib's SPARQL
+    processor keeps the translated query per (text, namespaces, base) and evaluates the
+    prepared query, exactly as a caller passing a prepared query would.
+    """
+    from rdflib.plugins.sparql import processor
+
+    original = processor.SPARQLProcessor.query
+    prepared: dict[tuple[Any, ...], Any] = {}
+
+    def query(self: Any, strOrQuery: Any, initBindings: Any = None, initNs: Any = None,
+              base: str | None = None, DEBUG: bool = False) -> Any:  # noqa: N803
+        if isinstance(strOrQuery, str):
+            key = (strOrQuery, tuple(sorted((initNs or {}).items())), base)
+            if key not in prepared:
+                prepared[key] = processor.translateQuery(
+                    processor.parseQuery(strOrQuery), base, initNs
+                )
+            strOrQuery = prepared[key]
+        return original(self, strOrQuery, initBindings, initNs, base, DEBUG)
+
+    processor.SPARQLProcessor.query = query  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        processor.SPARQLProcessor.query = original  # type: ignore[method-assign]
+
+
 def run_shacl(sources: list[Source], shapes: Graph | None = None) -> Phase:
     """Validate the union of the sources against the shapes and return the phase."""
     import pyshacl
@@ -54,14 +90,15 @@ def run_shacl(sources: list[Source], shapes: Graph | None = None) -> Phase:
     start = time.perf_counter()
     shapes = shapes if shapes is not None else load_shapes()
     data = to_rdflib(sources)
-    _conforms, results, _text = pyshacl.validate(
-        data,
-        shacl_graph=shapes,
-        inference="none",
-        advanced=True,
-        allow_warnings=True,
-        allow_infos=True,
-    )
+    with prepared_sparql_constraints():
+        _conforms, results, _text = pyshacl.validate(
+            data,
+            shacl_graph=shapes,
+            inference="none",
+            advanced=True,
+            allow_warnings=True,
+            allow_infos=True,
+        )
     for result in results.subjects(RDF.type, SH.ValidationResult):
         phase.findings.append(_finding(results, result))
     phase.seconds = time.perf_counter() - start
