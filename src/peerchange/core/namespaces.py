@@ -5,6 +5,8 @@ Plain strings (not rdflib or pyoxigraph terms) so every layer can use them.
 
 from __future__ import annotations
 
+import re
+
 BASE = "https://w3id.org/peerchange/"
 ONTOLOGY = BASE + "onto"
 PCM = BASE + "onto/"
@@ -63,3 +65,12 @@ def shorten(iri: str) -> str:
     if best and local and all(c.isalnum() or c in "_-." for c in local) and not local.endswith("."):
         return f"{best_prefix}:{local}"
     return f"<{iri}>"
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+_NOT_IN_IRI = set(' <>"{}|\\^`')
+
+
+def is_absolute_iri(value: str) -> bool:
+    """Whether ``value`` is an absolute IRI: a scheme, then no character IRIs forbid."""
+    return bool(_SCHEME.match(value)) and not _NOT_IN_IRI.intersection(value)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from peerchange.core.errors import SourceError
-from peerchange.core.namespaces import GRAPH
+from peerchange.core.namespaces import GRAPH, is_absolute_iri
 from peerchange.core.resources import resource_files
 
 FORMATS: dict[str, ox.RdfFormat] = {
@@ -145,6 +145,6 @@ def parse_graph_option(spec: str) -> Source:
     iri, sep, file = spec.partition("=")
     if not sep or not iri or not file:
         raise SourceError(f"--graph expects IRI=FILE, got {spec!r}")
-    if ":" not in iri or any(c in iri for c in ' <>"{}|\\^`'):
+    if not is_absolute_iri(iri):
         raise SourceError(f"--graph: {iri!r} is not an absolute IRI")
     return extra_source(file, graph=iri)

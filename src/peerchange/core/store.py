@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
 from peerchange.core.errors import SourceError
-from peerchange.core.sources import QUAD_FORMATS, Source
+from peerchange.core.sources import Source
 
 Progress = Callable[[str], None]
 
@@ -40,21 +41,30 @@ def load_source(store: ox.Store, source: Source) -> int:
 
     :raise SourceError: with the file, line, column and the parser's reason on bad syntax.
     """
-    data = source.read_bytes()
     before = len(store)
-    to_graph = ox.NamedNode(source.graph) if source.graph else None
-    kwargs: dict[str, object] = {"format": source.fmt}
-    if to_graph is not None:
-        kwargs["to_graph"] = to_graph
-    if source.fmt not in QUAD_FORMATS or to_graph is None:
-        kwargs["base_iri"] = source.path.resolve().as_uri()
+    kwargs = _parse_options(source)
+    if source.graph:
+        kwargs["to_graph"] = ox.NamedNode(source.graph)
+    with _parse_errors(source):
+        store.load(source.read_bytes(), **kwargs)  # type: ignore[arg-type]
+    return len(store) - before
+
+
+def _parse_options(source: Source) -> dict[str, object]:
+    """The parser options every reading of ``source`` shares: its format, and its own
+    location as the base of relative IRIs."""
+    return {"format": source.fmt, "base_iri": source.path.resolve().as_uri()}
+
+
+@contextmanager
+def _parse_errors(source: Source) -> Iterator[None]:
+    """Translate the parser's errors on ``source`` into :class:`SourceError`."""
     try:
-        store.load(data, **kwargs)  # type: ignore[arg-type]
+        yield
     except SyntaxError as exc:
         raise _syntax_error(source, exc) from None
     except ValueError as exc:
         raise SourceError(f"cannot parse: {exc}", path=source.label) from None
-    return len(store) - before
 
 
 def _syntax_error(source: Source, exc: SyntaxError) -> SourceError:
@@ -114,14 +124,8 @@ def source_ntriples(sources: Iterable[Source]) -> Iterator[str]:
     """
     def quads() -> Iterator[ox.Quad | ox.Triple]:
         for source in sources:
-            data = source.read_bytes()
-            kwargs: dict[str, object] = {"format": source.fmt}
-            if source.fmt not in QUAD_FORMATS:
-                kwargs["base_iri"] = source.path.resolve().as_uri()
-            try:
-                yield from ox.parse(data, **kwargs)  # type: ignore[arg-type]
-            except SyntaxError as exc:
-                raise _syntax_error(source, exc) from None
+            with _parse_errors(source):
+                yield from ox.parse(source.read_bytes(), **_parse_options(source))  # type: ignore[arg-type]
 
     return _unique_lines(quads())
 

@@ -28,7 +28,7 @@ import pyoxigraph as ox
 from peerchange.core.errors import PeerchangeError, QueryFileError
 from peerchange.core.execution import run_with_timeout
 from peerchange.core.formats import RESULT_FORMATS
-from peerchange.core.namespaces import PREFIXES
+from peerchange.core.namespaces import PREFIXES, is_absolute_iri
 from peerchange.core.queryfiles import QueryFile, queries_of_kind
 from peerchange.services.sparql import SparqlService
 
@@ -37,7 +37,6 @@ PARAM_TYPES = ("iri", "integer", "string", "literal")
 # request parameters the API itself uses; a query may not declare a parameter of these names
 RESERVED = ("page", "per_page", "format")
 REQUIRED_KEYS = ("summary", "description", "tags")
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -100,7 +99,7 @@ class Param:
         """
         if self.type == "iri":
             value = expand_iri(raw)
-            if not _SCHEME.match(value) or any(c in value for c in ' <>"{}|\\^`'):
+            if not is_absolute_iri(value):
                 raise BadParameter(
                     f"Parameter {self.name!r} must be an absolute IRI (such as "
                     f"https://w3id.org/peerchange/id/...) or a prefixed name with a published "

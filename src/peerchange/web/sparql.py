@@ -15,7 +15,7 @@ from werkzeug.datastructures import MIMEAccept, MultiDict
 
 from peerchange.core.errors import PeerchangeError
 from peerchange.core.formats import RDF_FORMATS, RESULT_FORMATS, Format
-from peerchange.core.namespaces import PREFIXES
+from peerchange.core.namespaces import PREFIXES, is_absolute_iri
 from peerchange.core.results import write_graph
 from peerchange.services.service_description import service_description
 from peerchange.services.sparql import READ_ONLY_MESSAGE, Dataset, UpdateRefused
@@ -114,7 +114,7 @@ def request_params() -> MultiDict[str, str]:
 def _dataset(params: MultiDict[str, str]) -> Dataset:
     dataset = Dataset(params.getlist("default-graph-uri"), params.getlist("named-graph-uri"))
     for iri in dataset.default_graphs + dataset.named_graphs:
-        if ":" not in iri or any(c in iri for c in ' <>"{}|\\^`'):
+        if not is_absolute_iri(iri):
             raise BadRequest(
                 f"{iri!r} is not an absolute IRI (in default-graph-uri/named-graph-uri)."
             )
