@@ -23,7 +23,6 @@ from peerchange.services.trace import (
     ReverseTrace,
     Status,
     Trace,
-    TraceService,
     Work,
 )
 
@@ -272,7 +271,9 @@ def trace(text: str | None, fmt: str, cited: bool, whole_list: bool, width: int 
 
     Exit codes: 0 printed, 2 nothing matches (the closest matches are listed) or bad usage.
     """
+    from peerchange.core.config import Settings
     from peerchange.core.knowledge_graph import load_graph
+    from peerchange.services.assembly import build_services
 
     if whole_list and (text or cited):
         raise click.UsageError("--references takes no TEXT-OR-IRI and no --cited.")
@@ -281,7 +282,7 @@ def trace(text: str | None, fmt: str, cited: bool, whole_list: bool, width: int 
             "Name a mechanism (e.g. peerchange trace \"role modelling\"), a work with "
             "--cited KEY, or use --references.")
     width = width or min(shutil.get_terminal_size((100, 24)).columns, 120)
-    svc = TraceService.for_graph(load_graph())
+    svc = build_services(Settings.from_env(), load_graph()).trace
 
     if whole_list:
         works = svc.reference_list()

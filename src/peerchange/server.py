@@ -19,7 +19,7 @@ def run_gunicorn(app: Flask, *, host: str, port: int, workers: int, timeout: flo
     """Serve ``app`` with gunicorn until interrupted."""
     from gunicorn.app.base import BaseApplication
 
-    graph = app.extensions["peerchange"].graph
+    graph = app.services.graph
 
     def post_fork(_server: Any, _worker: Any) -> None:
         graph.reopen()

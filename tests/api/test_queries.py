@@ -215,7 +215,7 @@ def test_claims_by_status(app, ask, status, count):
     assert len({r["claim"] for r in body["rows"]}) == count
     # consistent with the graph: one shortcut edge per claim, in the graph of its status
     graph = {STATED: "stated", COMPANION: "companion", CURATED: "curated"}[status]
-    counts = app.extensions["peerchange"].graph.graph_counts
+    counts = app.services.graph.graph_counts
     assert counts[GRAPH + graph] == count
     for r in body["rows"]:
         if status == CURATED:

@@ -27,7 +27,7 @@ def _file(front: str, body: str = "SELECT ?x WHERE { ?x ?p ?o }") -> QueryFile:
 
 @pytest.fixture
 def service(app):
-    return CannedQueryService(app.extensions["peerchange"].sparql)
+    return CannedQueryService(app.services.sparql)
 
 
 def test_iri_parameter():

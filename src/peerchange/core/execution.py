@@ -11,6 +11,7 @@ answer, so the worker only relays bytes.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import pickle
 import select
@@ -23,33 +24,26 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from peerchange.core.describe import with_labels
-from peerchange.core.errors import PeerchangeError, QuerySyntaxError
+from peerchange.core.errors import (
+    PeerchangeError,
+    QueryFailed,
+    QuerySyntaxError,
+    QueryTimeout,
+)
 from peerchange.core.formats import Format
 from peerchange.core.results import write_boolean, write_graph, write_select
 
-
-class QueryTimeout(PeerchangeError):
-    """The query ran past the wall-clock limit and was stopped."""
-
-    http_status = 503
-    exit_code = 2
-    title = "Query timed out"
-
-
-class QueryFailed(PeerchangeError):
-    """The engine failed while evaluating (not a syntax error)."""
-
-    http_status = 500
-    exit_code = 2
-    title = "Query evaluation failed"
+log = logging.getLogger(__name__)
 
 
 @dataclass
 class QueryJob:
     """Everything the child needs to evaluate and serialize one query.
 
-    :param formats: the negotiated output format per query form (``SELECT``, ``ASK``,
-        ``CONSTRUCT``, ``DESCRIBE``).
+    :param form: the query form (``SELECT``, ``ASK``, ``CONSTRUCT``, ``DESCRIBE``), found
+        once by the caller's scan of the text.
+    :param fmt: the output format; ``None`` for RDF terms instead of bytes (rows for
+        SELECT, triples for CONSTRUCT/DESCRIBE, a boolean for ASK).
     :param default_graphs: IRIs forming the default graph; ``None`` for the store default.
     :param named_graphs: IRIs available to ``GRAPH``; ``None`` for all.
     :param union: use the union of all graphs as the default graph.
@@ -63,7 +57,8 @@ class QueryJob:
     """
 
     text: str
-    formats: dict[str, Format]
+    form: str
+    fmt: Format | None = None
     default_graphs: list[str] | None = None
     named_graphs: list[str] | None = None
     union: bool = True
@@ -78,20 +73,31 @@ class QueryJob:
 
 @dataclass
 class Answer:
-    """A serialized answer: bytes in ``fmt``, for a query of ``form``."""
+    """An answer: bytes in ``fmt``, or (when no format was asked for) RDF terms.
+
+    :param variables: SELECT's variables (terms mode).
+    :param rows: SELECT's rows as tuples of terms, ``None`` where unbound (terms mode).
+    :param triples: CONSTRUCT/DESCRIBE's triples (terms mode).
+    :param boolean: ASK's answer (terms mode).
+    """
 
     body: bytes
-    fmt: Format
+    fmt: Format | None
     form: str
     truncated: bool = False
     count: int = 0
     seconds: float = 0.0
+    variables: list[str] = field(default_factory=list)
+    rows: list[tuple] = field(default_factory=list)
+    triples: list = field(default_factory=list)
+    boolean: bool | None = None
 
 
 def evaluate(store: ox.Store, job: QueryJob) -> Answer:
     """Evaluate and serialize ``job`` in this process (no time limit).
 
     :raise QuerySyntaxError: if the engine rejects the query text.
+    :raise QueryFailed: if the engine fails (the engine's words go to ``log_detail``).
     """
     start = time.perf_counter()
     kwargs: dict[str, object] = {"use_default_graph_as_union": job.union}
@@ -108,31 +114,33 @@ def evaluate(store: ox.Store, job: QueryJob) -> Answer:
     except SyntaxError as exc:
         raise QuerySyntaxError(f"The query does not parse: {exc}") from None
     except OSError as exc:
-        raise QueryFailed(f"The store failed while answering: {exc}") from None
+        raise QueryFailed(log_detail=f"store failure: {exc}") from None
     limit = job.max_rows or None
+    fmt = job.fmt
     if isinstance(result, ox.QuerySolutions):
-        fmt = job.formats["SELECT"]
         variables = [v.value for v in result.variables]
         rows, truncated = _take((tuple(s[v] for v in variables) for s in result), limit)
+        seconds = time.perf_counter() - start
+        if fmt is None:
+            return Answer(b"", None, "SELECT", truncated, len(rows), seconds,
+                          variables=variables, rows=rows)
         body = write_select(fmt, variables, rows, truncated=truncated)
         return Answer(body, fmt, "SELECT", truncated, len(rows), time.perf_counter() - start)
     if isinstance(result, ox.QueryBoolean):
-        fmt = job.formats["ASK"]
+        if fmt is None:
+            return Answer(b"", None, "ASK", False, 1, time.perf_counter() - start,
+                          boolean=bool(result))
         return Answer(write_boolean(fmt, bool(result)), fmt, "ASK", False, 1,
                       time.perf_counter() - start)
-    form = "DESCRIBE" if _is_describe(job.text) else "CONSTRUCT"
-    fmt = job.formats[form]
+    form = "DESCRIBE" if job.form == "DESCRIBE" else "CONSTRUCT"
     triples, truncated = _take(iter(result), limit)
     if form == "DESCRIBE":
         triples = with_labels(store, triples, job.label_graphs)
+    if fmt is None:
+        return Answer(b"", None, form, truncated, len(triples), time.perf_counter() - start,
+                      triples=triples)
     body = write_graph(fmt, triples, prefixes=job.prefixes, truncated=truncated)
     return Answer(body, fmt, form, truncated, len(triples), time.perf_counter() - start)
-
-
-def _is_describe(text: str) -> bool:
-    from peerchange.core.querytext import inspect_query
-
-    return inspect_query(text).form == "DESCRIBE"
 
 
 def _take(items, limit: int | None) -> tuple[list, bool]:
@@ -199,7 +207,7 @@ class Executor:
             start = time.perf_counter()
             if not self.pid:
                 self._spawn()
-            request = pickle.dumps(_job_to_wire(job))
+            request = pickle.dumps(job)
             try:
                 _write_frame(self.to_child, request)
                 data = _read_frame(self.from_child, start + timeout)
@@ -215,13 +223,14 @@ class Executor:
                 raise QueryFailed(
                     "The query process ended without an answer (out of memory?)."
                 ) from None
-            meta, body = pickle.loads(data)
-            if not meta["ok"]:
-                cls = QuerySyntaxError if meta["kind"] == "syntax" else QueryFailed
-                raise cls(meta["message"])
-            fmt = job.formats[meta["form"]]
-            return Answer(body, fmt, meta["form"], meta["truncated"], meta["count"],
-                          time.perf_counter() - start)
+            outcome = pickle.loads(data)
+            if isinstance(outcome, QuerySyntaxError):
+                raise outcome
+            if isinstance(outcome, QueryFailed):
+                log.error("query failed in the executor: %s", outcome.log_detail)
+                raise outcome
+            outcome.seconds = time.perf_counter() - start
+            return outcome
 
     def _spawn(self) -> None:
         parent_read, child_write = os.pipe()
@@ -253,41 +262,23 @@ class Executor:
             self.pid, self.to_child, self.from_child = 0, -1, -1
 
 
-def _job_to_wire(job: QueryJob) -> dict:
-    wire = dict(job.__dict__)
-    wire["formats"] = {form: fmt.name for form, fmt in job.formats.items()}
-    return wire
-
-
-def _job_from_wire(wire: dict) -> QueryJob:
-    from peerchange.core.formats import RDF_FORMATS, RESULT_FORMATS
-
-    by_name = {f.name: f for f in (*RESULT_FORMATS, *RDF_FORMATS)}
-    wire = dict(wire)
-    wire["formats"] = {form: by_name[name] for form, name in wire["formats"].items()}
-    return QueryJob(**wire)
-
-
 def _serve_jobs(store: ox.Store, read_fd: int, write_fd: int) -> None:
     while True:
         try:
             request = _read_frame(read_fd, None)
         except EOFError:
             return  # the parent closed the pipe or exited
-        job = _job_from_wire(pickle.loads(request))
+        job: QueryJob = pickle.loads(request)
+        outcome: Answer | PeerchangeError
         try:
-            answer = evaluate(store, job)
-            meta = {"ok": True, "form": answer.form, "truncated": answer.truncated,
-                    "count": answer.count}
-            body = answer.body
+            outcome = evaluate(store, job)
         except QuerySyntaxError as exc:
-            meta, body = {"ok": False, "kind": "syntax", "message": exc.message}, b""
-        except PeerchangeError as exc:
-            meta, body = {"ok": False, "kind": "error", "message": exc.message}, b""
+            outcome = QuerySyntaxError(exc.message)
+        except QueryFailed as exc:
+            outcome = QueryFailed(log_detail=exc.log_detail)
         except Exception as exc:  # noqa: BLE001 - reported to the parent, never as a trace
-            meta = {"ok": False, "kind": "error", "message": f"{type(exc).__name__}: {exc}"}
-            body = b""
-        _write_frame(write_fd, pickle.dumps((meta, body)))
+            outcome = QueryFailed(log_detail=f"{type(exc).__name__}: {exc}")
+        _write_frame(write_fd, pickle.dumps(outcome))
 
 
 _LEN = struct.Struct("!Q")

@@ -40,6 +40,18 @@ class Format:
         }
         return f"{self.media_type}; charset=utf-8" if textual else self.media_type
 
+    def __reduce__(self) -> tuple:
+        # pickled by value except the engine's format object, which is found again by name
+        # (a job crosses the pipe to the query executor this way)
+        return (_rebuild, (self.name, self.media_type, self.aliases, self.extension,
+                           self.rdf.media_type if self.rdf is not None else None, self.quads))
+
+
+def _rebuild(name: str, media_type: str, aliases: tuple[str, ...], extension: str,
+             rdf: str | None, quads: bool) -> Format:
+    return Format(name, media_type, aliases, extension,
+                  ox.RdfFormat.from_media_type(rdf) if rdf else None, quads)
+
 
 RESULT_FORMATS: tuple[Format, ...] = (
     Format("json", "application/sparql-results+json", ("srj", "application/json"), "srj"),

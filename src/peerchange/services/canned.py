@@ -15,7 +15,6 @@ The web API (``/api``) and any other face use this one service, so they agree.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -26,8 +25,6 @@ from typing import Any
 import pyoxigraph as ox
 
 from peerchange.core.errors import PeerchangeError, QueryFileError
-from peerchange.core.execution import run_with_timeout
-from peerchange.core.formats import RESULT_FORMATS
 from peerchange.core.namespaces import PREFIXES, is_absolute_iri
 from peerchange.core.queryfiles import QueryFile, queries_of_kind
 from peerchange.services.sparql import SparqlService
@@ -314,20 +311,6 @@ def catalogue() -> dict[str, CannedQuery]:
     return {q.short_name: canned_query(q) for q in queries_of_kind("api")}
 
 
-def _term(binding: Mapping[str, Any]) -> Term:
-    """Rebuild a term from its SPARQL 1.1 JSON results form."""
-    kind = binding["type"]
-    if kind == "uri":
-        return ox.NamedNode(binding["value"])
-    if kind == "bnode":
-        return ox.BlankNode(binding["value"])
-    if "xml:lang" in binding:
-        return ox.Literal(binding["value"], language=binding["xml:lang"])
-    if "datatype" in binding:
-        return ox.Literal(binding["value"], datatype=ox.NamedNode(binding["datatype"]))
-    return ox.Literal(binding["value"])
-
-
 class CannedQueryService:
     """Lists, checks and runs the canned queries against one SPARQL service.
 
@@ -456,20 +439,11 @@ class CannedQueryService:
         :return: the variables, every row (up to the row limit), whether the row limit cut
             the answer, and the seconds taken.
         """
-        text = query.file.text
-        info = self.sparql.check(text)
-        if info.form not in (None, "SELECT"):
+        prepared = self.sparql.prepare_file(query.file, bindings, max_rows=self.sparql.max_rows)
+        if prepared.form != "SELECT":
             raise QueryFileError(f"queries/{query.file.name}.rq is not a SELECT query")
-        job = self.sparql.job(text, info, {"SELECT": RESULT_FORMATS[0]})
-        job.substitutions = dict(bindings)
-        answer = run_with_timeout(self.sparql.graph.store, job, self.sparql.timeout)
-        doc = json.loads(answer.body)
-        variables = list(doc["head"]["vars"])
-        rows = [
-            tuple(_term(b[v]) if v in b else None for v in variables)
-            for b in doc["results"]["bindings"]
-        ]
-        return variables, rows, answer.truncated, answer.seconds
+        answer = self.sparql.execute(prepared)
+        return answer.variables, answer.rows, answer.truncated, answer.seconds
 
 
 NUMBER_TYPES = {

@@ -65,9 +65,9 @@ def run_query(
     timeout: float | None = None,
 ) -> str:
     """Run ``text`` and return what to print."""
-    form = inspect_query(text).form or "SELECT"
-    out_fmt = _formats_for(fmt, form)
     if endpoint:
+        form = inspect_query(text).form or "SELECT"
+        out_fmt = _formats_for(fmt, form)
         body = _remote(text, endpoint, out_fmt, form)
     else:
         from peerchange.core.knowledge_graph import load_graph
@@ -75,7 +75,9 @@ def run_query(
 
         service = SparqlService(load_graph(extra), timeout=30.0 if timeout is None else timeout,
                                 max_rows=0)
-        body = service.run(text, {form: out_fmt}).body
+        prepared = service.prepare(text)
+        form = prepared.form
+        body = service.execute(prepared, _formats_for(fmt, form)).body
     if fmt == "table" and form in ("SELECT", "ASK"):
         return render_table(json.loads(body))
     return body.decode("utf-8")

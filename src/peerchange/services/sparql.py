@@ -1,39 +1,45 @@
-"""The SPARQL query service: the rules a public, read-only endpoint applies before and
-around evaluation. The web app's ``/sparql`` and ``peerchange query`` both use it.
+"""The SPARQL service: the one way every part of peerchange runs a query.
 
-Before evaluation: a size limit, no updates, no ``SERVICE`` outside the allow-list. Then
-the dataset: the protocol's ``default-graph-uri`` / ``named-graph-uri`` override the
-query's ``FROM`` / ``FROM NAMED``, which override the default (the union of all graphs).
-A graph that is named but not in the store is empty; nothing is ever fetched.
+Two steps, the same for every caller (``/sparql``, the canned API, the trace, the linked
+data pages, ``peerchange query``):
+
+1. :meth:`SparqlService.prepare` (a client's text) or :meth:`SparqlService.prepare_file`
+   (a shipped ``.rq`` file with parameters bound as RDF terms) applies the rules that come
+   before evaluation and scans the text once, returning a :class:`PreparedQuery`;
+2. :meth:`SparqlService.execute` evaluates it under the time limit and returns an
+   :class:`~peerchange.core.execution.Answer`: serialized bytes when a format is given,
+   RDF terms (rows, triples, a boolean) when not. :meth:`select` and :meth:`construct` are
+   the short forms for shipped queries.
+
+Rules for a client's query: a size limit, no updates, no ``SERVICE`` outside the
+allow-list, the row limit. The dataset: the protocol's ``default-graph-uri`` /
+``named-graph-uri`` override the query's ``FROM`` / ``FROM NAMED``, which override the
+default (the union of all graphs). A graph that is named but not in the store is empty;
+nothing is ever fetched. Shipped queries are ours: no size or row limit, the time limit
+still applies.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from peerchange.core.errors import PeerchangeError, QueryRefused
+import pyoxigraph as ox
+
+from peerchange.core.errors import (
+    QueryFileError,
+    QueryRefused,
+    QueryTooLarge,
+)
 from peerchange.core.execution import Answer, QueryJob, run_with_timeout
 from peerchange.core.formats import RDF_FORMATS, RESULT_FORMATS, Format
 from peerchange.core.knowledge_graph import KnowledgeGraph
 from peerchange.core.namespaces import PREFIXES
+from peerchange.core.queryfiles import QueryFile, get_query
 from peerchange.core.querytext import QueryInfo, inspect_query
 
-
-class QueryTooLarge(PeerchangeError):
-    """The query text is longer than the configured maximum."""
-
-    http_status = 413
-    exit_code = 2
-    title = "Query too large"
-
-
-class UpdateRefused(PeerchangeError):
-    """An update sent to the read-only service."""
-
-    http_status = 403
-    exit_code = 2
-    title = "Read-only endpoint"
-
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
 READ_ONLY_MESSAGE = (
     "This SPARQL endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, ...) "
@@ -59,8 +65,34 @@ class Dataset:
         return bool(self.default_graphs or self.named_graphs)
 
 
+@dataclass(frozen=True)
+class PreparedQuery:
+    """A query that passed the rules, scanned once: ready for :meth:`SparqlService.execute`.
+
+    :param form: ``SELECT``, ``ASK``, ``CONSTRUCT`` or ``DESCRIBE``.
+    :param info: what the scan found (``FROM`` clauses, ``SERVICE`` targets ...).
+    :param bindings: values bound to variables as RDF terms, by variable name.
+    :param max_rows: the row limit (``0`` for none: shipped queries).
+    :param name: the ``.rq`` file's name for a shipped query, else ``None``.
+    """
+
+    text: str
+    form: str
+    info: QueryInfo
+    dataset: Dataset = field(default_factory=Dataset)
+    base_iri: str | None = None
+    bindings: Mapping[str, Term] = field(default_factory=dict)
+    max_rows: int = 0
+    name: str | None = None
+
+    @property
+    def formats(self) -> tuple[Format, ...]:
+        """The output formats this query's form can be written in (the default first)."""
+        return RESULT_FORMATS if self.form in ("SELECT", "ASK") else RDF_FORMATS
+
+
 class SparqlService:
-    """Checks and runs read-only queries against one :class:`KnowledgeGraph`."""
+    """Prepares and runs read-only queries against one :class:`KnowledgeGraph`."""
 
     def __init__(
         self,
@@ -77,11 +109,17 @@ class SparqlService:
         self.max_query_bytes = max_query_bytes
         self.service_allowlist = list(service_allowlist or [])
 
-    def check(self, text: str) -> QueryInfo:
-        """Apply the rules that come before evaluation and return what the text holds.
+    # -- step 1 ------------------------------------------------------------
 
+    def prepare(self, text: str, dataset: Dataset | None = None, *,
+                base_iri: str | None = None) -> PreparedQuery:
+        """Apply the rules for a client's query and scan it once.
+
+        :param dataset: the protocol's ``default-graph-uri`` / ``named-graph-uri``.
+        :param base_iri: what relative IRIs in the query resolve against when it has no
+            ``BASE`` (the web app passes the endpoint's URL).
         :raise QueryTooLarge: beyond ``max_query_bytes``.
-        :raise QueryRefused: for an update sent as a query, or a SERVICE not allowed.
+        :raise QueryRefused: an empty text, an update sent as a query, a SERVICE not allowed.
         """
         size = len(text.encode("utf-8"))
         if size > self.max_query_bytes:
@@ -104,36 +142,85 @@ class SparqlService:
                     f"SERVICE {target} is not allowed: this endpoint does not call other "
                     f"endpoints except those on its allow-list ({allowed})."
                 )
-        return info
+        return PreparedQuery(text=text, form=info.form or "SELECT", info=info,
+                             dataset=dataset or Dataset(), base_iri=base_iri,
+                             max_rows=self.max_rows)
 
-    def job(self, text: str, info: QueryInfo, formats: dict[str, Format],
-            dataset: Dataset | None = None, base_iri: str | None = None) -> QueryJob:
-        """Return the evaluation job for an already checked query."""
-        job = QueryJob(
-            text=text,
-            formats={**DEFAULT_FORMATS, **formats},
-            max_rows=self.max_rows,
-            prefixes=PREFIXES,
-            base_iri=base_iri,
-        )
-        if dataset:
-            job.union = False
-            job.default_graphs = list(dataset.default_graphs)
-            job.named_graphs = list(dataset.named_graphs)
-            job.label_graphs = list(dataset.default_graphs)
-        elif info.has_dataset:
-            job.union = False  # the engine then honours FROM / FROM NAMED
-            job.label_graphs = list(info.from_graphs)
-        return job
+    def prepare_file(self, query: str | QueryFile, bindings: Mapping[str, Term] | None = None,
+                     *, max_rows: int = 0) -> PreparedQuery:
+        """Prepare a shipped ``.rq`` file (by name, e.g. ``internal/trace/claims``).
 
-    def run(self, text: str, formats: dict[str, Format] | None = None,
-            dataset: Dataset | None = None, base_iri: str | None = None) -> Answer:
-        """Check and evaluate a query; return the serialized answer.
-
-        :param base_iri: what relative IRIs in the query resolve against when it has no
-            ``BASE`` (the web app passes the endpoint's URL).
-        :raise PeerchangeError: any refusal, syntax error, timeout or failure.
+        :param bindings: values for the query's variables, as RDF terms.
+        :param max_rows: a row limit (the canned API passes the service's); none by default.
+        :raise QueryFileError: no such file, or an update in it (a packaging bug).
         """
-        info = self.check(text)
-        job = self.job(text, info, formats or {}, dataset, base_iri)
+        file = get_query(query) if isinstance(query, str) else query
+        info = _scan_file(file)
+        return PreparedQuery(text=file.text, form=info.form or "SELECT", info=info,
+                             bindings=dict(bindings or {}), max_rows=max_rows, name=file.name)
+
+    # -- step 2 ------------------------------------------------------------
+
+    def execute(self, prepared: PreparedQuery, fmt: Format | None = None) -> Answer:
+        """Evaluate ``prepared`` under the time limit.
+
+        :param fmt: the output format (bytes in :attr:`Answer.body`); ``None`` for RDF
+            terms (:attr:`Answer.rows`, :attr:`Answer.triples`, :attr:`Answer.boolean`).
+        :raise QuerySyntaxError: the engine rejects the query (400).
+        :raise QueryTimeout: past the time limit (503).
+        :raise QueryFailed: the engine failed (500; the detail is logged).
+        """
+        job = QueryJob(
+            text=prepared.text,
+            form=prepared.form,
+            fmt=fmt,
+            max_rows=prepared.max_rows,
+            prefixes=PREFIXES,
+            base_iri=prepared.base_iri,
+            substitutions=dict(prepared.bindings),
+        )
+        if prepared.dataset:
+            job.union = False
+            job.default_graphs = list(prepared.dataset.default_graphs)
+            job.named_graphs = list(prepared.dataset.named_graphs)
+            job.label_graphs = list(prepared.dataset.default_graphs)
+        elif prepared.info.has_dataset:
+            job.union = False  # the engine then honours FROM / FROM NAMED
+            job.label_graphs = list(prepared.info.from_graphs)
         return run_with_timeout(self.graph.store, job, self.timeout)
+
+    def select(self, query: str | QueryFile, bindings: Mapping[str, Term] | None = None
+               ) -> list[dict[str, Any]]:
+        """Run a shipped SELECT query; return its rows as ``{variable: term}`` (unbound
+        variables left out)."""
+        prepared = self.prepare_file(query, bindings)
+        if prepared.form != "SELECT":
+            raise QueryFileError(f"queries/{prepared.name}.rq is not a SELECT query")
+        answer = self.execute(prepared)
+        return [
+            {v: t for v, t in zip(answer.variables, row, strict=True) if t is not None}
+            for row in answer.rows
+        ]
+
+    def construct(self, query: str | QueryFile, bindings: Mapping[str, Term] | None = None
+                  ) -> list[ox.Triple]:
+        """Run a shipped CONSTRUCT or DESCRIBE query; return its triples."""
+        prepared = self.prepare_file(query, bindings)
+        if prepared.form not in ("CONSTRUCT", "DESCRIBE"):
+            raise QueryFileError(f"queries/{prepared.name}.rq is not a CONSTRUCT query")
+        return list(self.execute(prepared).triples)
+
+
+_SCANS: dict[tuple[str, str], QueryInfo] = {}
+
+
+def _scan_file(file: QueryFile) -> QueryInfo:
+    """The scan of a shipped file, done once per process (the files do not change)."""
+    key = (file.name, file.text)
+    info = _SCANS.get(key)
+    if info is None:
+        info = inspect_query(file.text)
+        if info.is_update:
+            raise QueryFileError(f"queries/{file.name}.rq is an update, not a query")
+        _SCANS[key] = info
+    return info

@@ -36,6 +36,7 @@ from peerchange.core.formats import RDF_FORMATS
 from peerchange.core.namespaces import BASE, ID, PCM, PREFIXES
 from peerchange.core.queryfiles import get_query
 from peerchange.core.results import write_graph
+from peerchange.services.sparql import SparqlService
 
 CITO = "http://purl.org/spar/cito/"
 SEPIO_SUPPORTING_REFERENCE = "http://purl.obolibrary.org/obo/SEPIO_0000124"
@@ -600,11 +601,8 @@ class TraceService:
     (:meth:`for_store` keeps one per store).
     """
 
-    _instances: dict[int, TraceService] = {}
-    _instances_lock = threading.Lock()
-
-    def __init__(self, store: ox.Store) -> None:
-        self.store = store
+    def __init__(self, sparql: SparqlService) -> None:
+        self.sparql = sparql
         self._lock = threading.RLock()
         self._claims: dict[str, list[Claim]] = {}
         self._nodes: dict[str, Node] = {}
@@ -615,21 +613,9 @@ class TraceService:
         self._reference_list: list[str] | None = None
         self._traces: OrderedDict[str, Trace] = OrderedDict()
 
-    @classmethod
-    def for_store(cls, store: ox.Store) -> TraceService:
-        """Return the service of ``store`` (one per store object, built on first use)."""
-        with cls._instances_lock:
-            service = cls._instances.get(id(store))
-            if service is None or service.store is not store:
-                if len(cls._instances) > 8:
-                    cls._instances.clear()
-                service = cls._instances[id(store)] = cls(store)
-            return service
-
-    @classmethod
-    def for_graph(cls, graph: Any) -> TraceService:
-        """Return the service of a loaded ``KnowledgeGraph`` (one per store)."""
-        return cls.for_store(graph.store)
+    @property
+    def store(self) -> ox.Store:
+        return self.sparql.graph.store
 
     # -- lookup -----------------------------------------------------------
 
@@ -637,7 +623,7 @@ class TraceService:
         """Every change mechanism (label order)."""
         with self._lock:
             if self._mechanisms is None:
-                rows = get_query("internal/trace/mechanisms").select(self.store)
+                rows = self.sparql.select("internal/trace/mechanisms")
                 self._mechanisms = [
                     Node(
                         Ref(r["mechanism"].value, r["label"].value, "mechanism"),
@@ -862,7 +848,7 @@ class TraceService:
         """Return the reverse trace of the work with reference ``key``."""
         work = self.find_work(key)
         w = ox.NamedNode(work.iri)
-        rows = get_query("internal/trace/cited-in").select(self.store, {"work": w})
+        rows = self.sparql.select("internal/trace/cited-in", {"work": w})
         by_claim: dict[str, list[str]] = {}
         for row in rows:
             by_claim.setdefault(row["claim"].value, []).append(row["role"].value)
@@ -878,7 +864,7 @@ class TraceService:
         citing.sort(key=lambda c: (_status_rank(c.claim), c.claim.label))
         founded = [
             Ref.of(r["theory"].value, _value(r.get("label")))
-            for r in get_query("internal/trace/founding-text-of").select(self.store, {"work": w})
+            for r in self.sparql.select("internal/trace/founding-text-of", {"work": w})
         ]
         mechanisms = self._mechanisms_reached(citing, founded)
         gaps = [dataclasses.replace(g, scope="work") for g in self.all_gaps()
@@ -925,7 +911,7 @@ class TraceService:
         """The three evidence statuses, strongest first (the legend of every trace)."""
         with self._lock:
             if self._statuses is None:
-                rows = get_query("internal/trace/evidence-statuses").select(self.store)
+                rows = self.sparql.select("internal/trace/evidence-statuses")
                 statuses = [
                     Status(r["status"].value, r["notation"].value, r["label"].value,
                            _value(r.get("definition")) or "")
@@ -941,7 +927,7 @@ class TraceService:
             cached = self._nodes.get(iri)
         if cached is not None:
             return cached
-        rows = get_query("internal/trace/node").select(self.store, {"node": ox.NamedNode(iri)})
+        rows = self.sparql.select("internal/trace/node", {"node": ox.NamedNode(iri)})
         values: dict[str, str] = {}
         types: list[str] = []
         founding: list[str] = []
@@ -999,7 +985,7 @@ class TraceService:
     def _claims_from(self, bindings: dict[str, ox.NamedNode]) -> list[Claim]:
         claims: dict[str, Claim] = {}
         statuses = {s.iri: s for s in self.statuses()}
-        for r in get_query("internal/trace/claims").select(self.store, bindings):
+        for r in self.sparql.select("internal/trace/claims", bindings):
             iri = r["claim"].value
             if iri in claims:
                 continue
@@ -1021,7 +1007,7 @@ class TraceService:
         if not claims:
             return []
         seen_cite: set[tuple[str, str, str]] = set()
-        for r in get_query("internal/trace/claim-citations").select(self.store, bindings):
+        for r in self.sparql.select("internal/trace/claim-citations", bindings):
             claim = claims.get(r["claim"].value)
             key = (r["claim"].value, r["role"].value, r["work"].value)
             if claim is None or key in seen_cite:
@@ -1030,7 +1016,7 @@ class TraceService:
             work_key = _value(r.get("key")) or r["work"].value
             claim.citations.append(_citation(r["role"].value, work_key, r["work"].value))
         lines: dict[tuple[str, str], EvidenceLine] = {}
-        for r in get_query("internal/trace/claim-evidence").select(self.store, bindings):
+        for r in self.sparql.select("internal/trace/claim-evidence", bindings):
             claim = claims.get(r["claim"].value)
             if claim is None:
                 continue
@@ -1061,7 +1047,7 @@ class TraceService:
 
     def _load_works(self) -> dict[str, Work]:
         works: dict[str, Work] = {}
-        for r in get_query("internal/trace/bibliography-works").select(self.store):
+        for r in self.sparql.select("internal/trace/bibliography-works"):
             key = r["key"].value
             if key in works:
                 continue
@@ -1089,7 +1075,7 @@ class TraceService:
                 available=_value(r.get("available")) or "",
             )
         by_iri = {w.iri: w for w in works.values()}
-        for r in get_query("internal/trace/bibliography-authors").select(self.store):
+        for r in self.sparql.select("internal/trace/bibliography-authors"):
             work = by_iri.get(r["work"].value)
             if work is not None:
                 work.authors.append(r["name"].value)
@@ -1099,7 +1085,7 @@ class TraceService:
         """The keys of the works the study papers cite (their reference lists), sorted."""
         with self._lock:
             if self._reference_list is None:
-                rows = get_query("internal/trace/reference-list").select(self.store)
+                rows = self.sparql.select("internal/trace/reference-list")
                 self._reference_list = sorted({r["key"].value for r in rows}, key=str.lower)
             return self._reference_list
 
@@ -1113,7 +1099,7 @@ class TraceService:
         with self._lock:
             if self._gaps is None:
                 gaps: dict[str, Gap] = {}
-                for r in get_query("internal/trace/gaps").select(self.store):
+                for r in self.sparql.select("internal/trace/gaps"):
                     gap = gaps.setdefault(r["gap"].value, Gap(
                         r["gap"].value, r["label"].value, _value(r.get("description")) or ""))
                     gap.concerns.append(

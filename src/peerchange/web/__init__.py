@@ -8,15 +8,14 @@ Blueprints: ``sparql`` (the SPARQL 1.1 Protocol at ``/sparql``), ``health``, ``a
 
 from __future__ import annotations
 
-from flask import Flask
 from flask_cors import CORS
 
 from peerchange.core.config import Settings
 from peerchange.core.knowledge_graph import KnowledgeGraph, load_graph
 from peerchange.core.sources import extra_source, parse_graph_option
-from peerchange.services.sparql import SparqlService
+from peerchange.services.assembly import build_services
 from peerchange.web.errors import register_error_handlers
-from peerchange.web.state import AppState
+from peerchange.web.state import PeerchangeApp
 
 EXPOSED_HEADERS = [
     "ETag", "Link", "Content-Type", "Content-Length", "Vary", "Last-Modified",
@@ -25,7 +24,8 @@ EXPOSED_HEADERS = [
 ]
 
 
-def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = None) -> Flask:
+def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = None
+               ) -> PeerchangeApp:
     """Build the app.
 
     :param settings: defaults to :meth:`Settings.from_env` (``PEERCHANGE_*`` variables).
@@ -38,22 +38,12 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
         extra = [extra_source(p) for p in settings.extra_files]
         extra += [parse_graph_option(spec) for spec in settings.graphs]
         graph = load_graph(extra, store_path=settings.store or None)
-    app = Flask(__name__)
+    app = PeerchangeApp(__name__)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     # Bodies above this size are refused (413) before they are read; the exact query
     # size limit is applied after decoding (form encoding can triple a query's size).
     app.config["MAX_CONTENT_LENGTH"] = settings.max_query_bytes * 3 + 4096
-    app.extensions["peerchange"] = AppState(
-        settings=settings,
-        graph=graph,
-        sparql=SparqlService(
-            graph,
-            timeout=settings.query_timeout,
-            max_rows=settings.max_rows,
-            max_query_bytes=settings.max_query_bytes,
-            service_allowlist=settings.service_allowlist,
-        ),
-    )
+    app.services = build_services(settings, graph)
     any_origin = settings.cors_origins.strip() == "*"
     CORS(
         app,

@@ -44,7 +44,7 @@ from peerchange.services.canned import (
 from peerchange.web.caching import etag_for
 from peerchange.web.negotiation import negotiate
 from peerchange.web.openapi import openapi_document
-from peerchange.web.state import state
+from peerchange.web.state import services
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -58,7 +58,7 @@ _SUFFIXES = {f.extension: f for f in API_FORMATS}
 
 def service() -> CannedQueryService:
     """The canned-query service over the app's SPARQL service (its limits apply)."""
-    return CannedQueryService(state().sparql)
+    return services().canned
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -143,7 +143,7 @@ def run(name: str) -> Response:
     # when the client holds an ETag
     svc.bind(query, params)
     svc.page_size(query, args.get("page"), args.get("per_page"))
-    st = state()
+    st = services()
     etag = etag_for(st.graph.version, name, sorted((k, v) for k, vs in params.items() for v in vs),
                  args.get("page"), args.get("per_page"), fmt.name, svc.sparql.max_rows)
     if request.if_none_match.contains_weak(etag):

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from peerchange.core.errors import PeerchangeError
 from peerchange.web.negotiation import prefers_json
+from peerchange.web.state import services
 
 
 def error_response(status: int, title: str, message: str, headers: dict[str, str] | None = None
@@ -68,7 +69,7 @@ def _stock_message(code: int, headers: dict[str, str], default: str) -> str:
     if code == 404:
         return f"Nothing is served at {request.path}. The SPARQL endpoint is /sparql."
     if code == 413:
-        limit = current_app.extensions["peerchange"].sparql.max_query_bytes
+        limit = services().sparql.max_query_bytes
         size = f"{request.content_length:,} bytes" if request.content_length else "too large"
         return (f"The request body is {size}; this endpoint accepts queries of at most "
                 f"{limit:,} bytes.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from peerchange import __version__
-from peerchange.web.state import state
+from peerchange.web.state import services
 
 bp = Blueprint("health", __name__)
 
@@ -13,7 +13,7 @@ bp = Blueprint("health", __name__)
 @bp.get("/health")
 def health():
     """Answer 200 with what is served; the app only exists once its graph is loaded."""
-    kg = state().graph
+    kg = services().graph
     resp = jsonify(
         status="ok",
         live=True,

@@ -22,21 +22,20 @@ CORS headers come from the app (flask-cors).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-from flask import Blueprint, Flask, Response, current_app, render_template, request, send_file
+from flask import Blueprint, Flask, Response, render_template, request, send_file
 
 from peerchange import __version__
 from peerchange.core.formats import Format
 from peerchange.core.namespaces import BASE, GRAPH, ONTOLOGY, PREFIXES
-from peerchange.services.dataset_description import DatasetDescriptionService
-from peerchange.services.dumps import LATEST, DumpNotFound, DumpService
+from peerchange.services.assembly import Services
+from peerchange.services.dumps import LATEST, DumpNotFound
 from peerchange.services.rdf_writer import CONTEXT_FILE, DOCUMENT_FORMATS
-from peerchange.services.resources import ResourceService, path_for_iri
+from peerchange.services.resources import path_for_iri
 from peerchange.web.caching import etag_for
 from peerchange.web.negotiation import clean_accept, negotiate
-from peerchange.web.state import state
+from peerchange.web.state import services
 
 bp = Blueprint("linked_data", __name__)
 FULL_PATH_NAME = "linked_data_full"
@@ -57,29 +56,14 @@ STATUS_CLASSES = {
 }
 
 
-@dataclass
-class LinkedData:
-    """The services behind the linked-data routes."""
-
-    resources: ResourceService
-    description: DatasetDescriptionService
-    dumps: DumpService
-
-
 def register(app: Flask) -> None:
     """Create the services and register the routes at ``/`` and under ``/peerchange``."""
-    st = app.extensions["peerchange"]
-    app.extensions["peerchange_linked_data"] = LinkedData(
-        resources=ResourceService(st.graph),
-        description=DatasetDescriptionService(st.graph),
-        dumps=DumpService(st.graph, st.settings.dumps_dir or None),
-    )
     app.register_blueprint(bp)
     app.register_blueprint(bp, url_prefix=FULL_PATH_PREFIX, name=FULL_PATH_NAME)
 
 
-def _ld() -> LinkedData:
-    return current_app.extensions["peerchange_linked_data"]
+def _ld() -> Services:
+    return services()
 
 
 def _base() -> str:
@@ -116,7 +100,7 @@ def _template_status_class(iri: str | None) -> str:
 def _render(template: str, **context: object) -> str:
     return render_template(
         template, base=_base(), software_version=__version__,
-        data_version=state().graph.version, **context,
+        data_version=services().graph.version, **context,
     )
 
 
@@ -178,7 +162,7 @@ def namespace_root(root: str) -> Response:
 @bp.get("/releases/<version>/onto.<ext>")
 def ontology_release(version: str, ext: str | None = None) -> Response:
     """The ontology's version IRI: the current release is the ontology itself."""
-    current = state().graph.ontology_version
+    current = services().graph.ontology_version
     if version != current:
         return _not_found(
             f"{BASE}releases/{version}/onto",
@@ -240,7 +224,7 @@ def _see_other(iri: str, rel: str) -> Response:
 
 
 def _document(iri: str, rel: str, fmt: Format) -> Response:
-    etag = etag_for(state().graph.version, _base(), rel, fmt.name)
+    etag = etag_for(services().graph.version, _base(), rel, fmt.name)
     headers = {"Link": _links(iri, rel, fmt), "Cache-Control": "public, no-cache"}
     if request.if_none_match.contains_weak(etag):
         resp = Response(status=304, headers=headers)
@@ -353,7 +337,7 @@ def dataset_document(ext: str) -> Response:
 def _dataset_document(fmt: Format) -> Response:
     ld = _ld()
     base = _base()
-    etag = etag_for(state().graph.version, base, "dataset", fmt.name)
+    etag = etag_for(services().graph.version, base, "dataset", fmt.name)
     links = [f'<{base}dataset.{f.extension}>; rel="alternate"; type="{f.media_type}"'
              for f in OFFERED if f is not fmt]
     links.append('<http://rdfs.org/ns/void#>; rel="profile"')
@@ -382,7 +366,7 @@ def context() -> Response:
     """The published JSON-LD context."""
     body = json.dumps(_ld().resources.context, indent=1, ensure_ascii=False) + "\n"
     resp = Response(body, content_type="application/ld+json")
-    resp.set_etag(etag_for(state().graph.version, "context"))
+    resp.set_etag(etag_for(services().graph.version, "context"))
     resp.headers["Cache-Control"] = "public, no-cache"
     return resp.make_conditional(request)
 
@@ -417,7 +401,7 @@ def dumps_index(release: str | None = None) -> Response:
                "files": [{**f, "url": folder + f["name"]} for f in manifest["files"]]}
         resp = Response(json.dumps(doc, indent=1) + "\n", content_type="application/json")
     resp.headers["Vary"] = "Accept"
-    resp.set_etag(etag_for(state().graph.version, folder, fmt.name))
+    resp.set_etag(etag_for(services().graph.version, folder, fmt.name))
     resp.headers["Cache-Control"] = "public, no-cache"
     return resp.make_conditional(request)
 
@@ -469,7 +453,7 @@ def sitemap() -> Response:
             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
             f"{entries}</urlset>\n")
     resp = Response(body, content_type="application/xml; charset=utf-8")
-    resp.set_etag(etag_for(state().graph.version, base, "sitemap"))
+    resp.set_etag(etag_for(services().graph.version, base, "sitemap"))
     resp.headers["Cache-Control"] = "public, no-cache"
     return resp.make_conditional(request)
 

@@ -12,16 +12,8 @@ from collections.abc import Sequence
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
-from peerchange.core.errors import PeerchangeError
+from peerchange.core.errors import NotAcceptable
 from peerchange.core.formats import Format, find_format, media_types
-
-
-class NotAcceptable(PeerchangeError):
-    """Nothing the client accepts is offered (406)."""
-
-    http_status = 406
-    exit_code = 2
-    title = "Not acceptable"
 
 
 def clean_accept(header: str | None) -> MIMEAccept | None:

@@ -8,36 +8,27 @@ dataset parameters in the URL). Without a query, GET returns the service descrip
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, Response, render_template, request
 from werkzeug.datastructures import MIMEAccept, MultiDict
 
-from peerchange.core.errors import PeerchangeError
-from peerchange.core.formats import RDF_FORMATS, RESULT_FORMATS, Format
+from peerchange.core.errors import BadRequest, UnsupportedMediaType, UpdateRefused
+from peerchange.core.formats import RDF_FORMATS, Format
 from peerchange.core.namespaces import PREFIXES, is_absolute_iri
 from peerchange.core.results import write_graph
 from peerchange.services.service_description import service_description
-from peerchange.services.sparql import READ_ONLY_MESSAGE, Dataset, UpdateRefused
+from peerchange.services.sparql import READ_ONLY_MESSAGE, Dataset
 from peerchange.web.caching import etag_for
-from peerchange.web.negotiation import NotAcceptable, clean_accept, negotiate
-from peerchange.web.state import state
+from peerchange.web.negotiation import clean_accept, negotiate
+from peerchange.web.state import services
 
 bp = Blueprint("sparql", __name__)
 
 FORM = "application/x-www-form-urlencoded"
 QUERY = "application/sparql-query"
 UPDATE = "application/sparql-update"
-
-
-class BadRequest(PeerchangeError):
-    http_status = 400
-    title = "Bad request"
-
-
-class UnsupportedMediaType(PeerchangeError):
-    http_status = 415
-    title = "Unsupported media type"
 
 
 def _decode(raw: bytes, what: str) -> str:
@@ -148,27 +139,26 @@ def _a(form: str) -> str:
 
 
 def _answer(text: str, params: MultiDict[str, str]) -> Response:
-    st = state()
+    st = services()
     service = st.sparql
-    info = service.check(text)
-    form = info.form or "SELECT"
-    offered = RESULT_FORMATS if form in ("SELECT", "ASK") else RDF_FORMATS
-    fmt = negotiate(
-        offered,
-        accept=request.headers.get("Accept"),
-        format_param=_format_values(params),
-        what=f"{_a(form)} query",
-    )
-    dataset = _dataset(params)
     # relative IRIs in a query resolve against the endpoint's URL (its retrieval IRI)
     base_iri = request.base_url
+    prepared = service.prepare(text, base_iri=base_iri)
+    fmt = negotiate(
+        prepared.formats,
+        accept=request.headers.get("Accept"),
+        format_param=_format_values(params),
+        what=f"{_a(prepared.form)} query",
+    )
+    dataset = _dataset(params)
+    prepared = replace(prepared, dataset=dataset)
     etag = etag_for(st.graph.version, text, dataset.default_graphs, dataset.named_graphs,
                  fmt.name, service.max_rows, base_iri)
     if request.if_none_match.contains_weak(etag):
         resp = Response(status=304)
     else:
-        answer = service.run(text, {form: fmt}, dataset, base_iri=base_iri)
-        resp = Response(answer.body, content_type=answer.fmt.content_type)
+        answer = service.execute(prepared, fmt)
+        resp = Response(answer.body, content_type=fmt.content_type)
         if answer.truncated:
             resp.headers["Peerchange-Truncated"] = "true"
             resp.headers["Peerchange-Row-Limit"] = str(service.max_rows)
@@ -192,7 +182,7 @@ def _wants_html(accept: MIMEAccept | None) -> bool:
 
 
 def _describe_service(params: MultiDict[str, str]) -> Response:
-    st = state()
+    st = services()
     format_values = _format_values(params)
     if not format_values and _wants_html(clean_accept(request.headers.get("Accept"))):
         resp = Response(render_template("sparql.html", prefixes=PREFIXES, service=st.sparql),
@@ -208,5 +198,3 @@ def _describe_service(params: MultiDict[str, str]) -> Response:
     resp.headers["Cache-Control"] = "public, no-cache"
     return resp.make_conditional(request)
 
-
-__all__ = ["bp", "NotAcceptable"]

@@ -1,23 +1,20 @@
-"""What the app holds: settings, the knowledge graph and the services built on it."""
+"""The app's typed state: a Flask app that holds the :class:`Services` it was built with."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import cast
 
-from flask import current_app
+from flask import Flask, current_app
 
-from peerchange.core.config import Settings
-from peerchange.core.knowledge_graph import KnowledgeGraph
-from peerchange.services.sparql import SparqlService
+from peerchange.services.assembly import Services
 
 
-@dataclass
-class AppState:
-    settings: Settings
-    graph: KnowledgeGraph
-    sparql: SparqlService
+class PeerchangeApp(Flask):
+    """The Flask app of peerchange: ``app.services`` holds every service, built once."""
+
+    services: Services
 
 
-def state() -> AppState:
-    """Return the state of the current app."""
-    return current_app.extensions["peerchange"]
+def services() -> Services:
+    """Return the services of the app handling the current request."""
+    return cast(PeerchangeApp, current_app).services

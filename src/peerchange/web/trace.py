@@ -35,7 +35,7 @@ from peerchange.services.trace import (
 )
 from peerchange.web.errors import error_response
 from peerchange.web.negotiation import NotAcceptable, negotiate, prefers_json
-from peerchange.web.state import state
+from peerchange.web.state import services
 
 bp = Blueprint("trace", __name__)
 
@@ -51,7 +51,7 @@ BIBLIOGRAPHY_FILES = {
 
 def service() -> TraceService:
     """The trace service of the app's knowledge graph."""
-    return TraceService.for_graph(state().graph)
+    return services().trace
 
 
 @bp.context_processor

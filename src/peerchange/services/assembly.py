@@ -1,0 +1,54 @@
+"""The services, built once around one loaded knowledge graph.
+
+:func:`build_services` is called by ``create_app`` (the web face) and by the CLI commands
+that need more than one service, so both faces hold the same objects built the same way;
+views and commands receive a :class:`Services` and never build a service themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from peerchange.core.config import Settings
+from peerchange.core.knowledge_graph import KnowledgeGraph
+from peerchange.services.canned import CannedQueryService
+from peerchange.services.dataset_description import DatasetDescriptionService
+from peerchange.services.dumps import DumpService
+from peerchange.services.resources import ResourceService
+from peerchange.services.sparql import SparqlService
+from peerchange.services.trace import TraceService
+
+
+@dataclass
+class Services:
+    """Everything a face needs: the settings, the graph and the services over it."""
+
+    settings: Settings
+    graph: KnowledgeGraph
+    sparql: SparqlService
+    canned: CannedQueryService
+    trace: TraceService
+    resources: ResourceService
+    description: DatasetDescriptionService
+    dumps: DumpService
+
+
+def build_services(settings: Settings, graph: KnowledgeGraph) -> Services:
+    """Build every service once over ``graph`` with the limits of ``settings``."""
+    sparql = SparqlService(
+        graph,
+        timeout=settings.query_timeout,
+        max_rows=settings.max_rows,
+        max_query_bytes=settings.max_query_bytes,
+        service_allowlist=settings.service_allowlist,
+    )
+    return Services(
+        settings=settings,
+        graph=graph,
+        sparql=sparql,
+        canned=CannedQueryService(sparql),
+        trace=TraceService(sparql),
+        resources=ResourceService(graph),
+        description=DatasetDescriptionService(graph),
+        dumps=DumpService(graph, settings.dumps_dir or None),
+    )
