@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from peerchange import __version__
-from peerchange.core.errors import PeerchangeError
+from peerchange.core.errors import PeerchangeError, error_view
 from peerchange.core.sources import extra_source, parse_graph_option
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -35,10 +35,16 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except PeerchangeError as exc:
+            view = error_view(exc)
             click.echo(f"Error: {exc.message}", err=True)
             if exc.detail:
                 click.echo(exc.detail, err=True)
-            sys.exit(exc.exit_code)
+            if view.suggestions:
+                width = max(len(s.id) for s in view.suggestions)
+                click.echo("Did you mean:", err=True)
+                for s in view.suggestions:
+                    click.echo(f"  {s.id.ljust(width)}  {s.label}", err=True)
+            sys.exit(view.exit_code)
 
     return wrapper  # type: ignore[return-value]
 

@@ -198,6 +198,7 @@ class ErrorView:
     title: str
     message: str
     exit_code: int
+    detail: str | None = None
     suggestions: list[Suggestion] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
@@ -206,6 +207,8 @@ class ErrorView:
         """The JSON form: ``{"ok": false, "status", "error", "message", ...}``."""
         doc: dict[str, Any] = {"ok": False, "status": self.status, "error": self.title,
                                "message": self.message}
+        if self.detail:
+            doc["detail"] = self.detail
         if self.suggestions:
             doc["suggestions"] = [
                 {"id": s.id, "label": s.label, **({"href": s.href} if s.href else {})}
@@ -217,6 +220,8 @@ class ErrorView:
     def as_text(self) -> str:
         """The plain-text form: ``404 Not found: message`` and one line per suggestion."""
         lines = [f"{self.status} {self.title}: {self.message}"]
+        if self.detail:
+            lines.append(self.detail)
         if self.suggestions:
             lines.append("Did you mean:")
             lines += [f"  {s.href or s.id}  ({s.label})" for s in self.suggestions]
@@ -226,6 +231,6 @@ class ErrorView:
 def error_view(exc: PeerchangeError) -> ErrorView:
     """Return what every face shows of ``exc`` (the web renders it as HTML, JSON or text,
     the CLI prints the message and exits with the code)."""
-    return ErrorView(status=exc.http_status, title=exc.title, message=str(exc),
-                     exit_code=exc.exit_code, suggestions=list(exc.suggestions),
+    return ErrorView(status=exc.http_status, title=exc.title, message=exc.message,
+                     exit_code=exc.exit_code, detail=exc.detail, suggestions=list(exc.suggestions),
                      extra=dict(exc.extra), headers=dict(exc.headers))

@@ -15,6 +15,7 @@ The web API (``/api``) and any other face use this one service, so they agree.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -24,7 +25,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from peerchange.core.errors import PeerchangeError, QueryFileError
+from peerchange.core.errors import NotFound, PeerchangeError, QueryFileError, Suggestion
 from peerchange.core.namespaces import PREFIXES, is_absolute_iri
 from peerchange.core.queryfiles import QueryFile, queries_of_kind
 from peerchange.services.sparql import SparqlService
@@ -40,16 +41,16 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 Term = ox.NamedNode | ox.Literal | ox.BlankNode
 
 
-class UnknownQuery(PeerchangeError):
+class UnknownQuery(NotFound):
     """No canned query has this name (404); ``names`` lists those there are."""
 
-    http_status = 404
-    exit_code = 2
-    title = "Unknown query"
-
     def __init__(self, name: str, names: Sequence[str]) -> None:
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
         super().__init__(
-            f"There is no canned query called {name!r}. The queries are: {', '.join(names)}."
+            f"There is no canned query called {name!r}. The queries are: {', '.join(names)}.",
+            kind="query",
+            suggestions=[Suggestion(n, n) for n in close],
+            extra={"queries": list(names)},
         )
         self.name = name
         self.names = list(names)
@@ -63,7 +64,9 @@ class BadParameter(PeerchangeError):
     title = "Bad parameter"
 
     def __init__(self, message: str, *, query: CannedQuery | None = None) -> None:
-        super().__init__(message)
+        extra = {} if query is None else {
+            "query": query.name, "params": [p.describe() for p in query.params]}
+        super().__init__(message, extra=extra)
         self.query = query
 
 

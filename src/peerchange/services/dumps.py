@@ -33,7 +33,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from peerchange.core.errors import PeerchangeError
+from peerchange.core.errors import NotFound, PeerchangeError
 from peerchange.core.formats import RDF_FORMATS, find_format
 from peerchange.core.knowledge_graph import KnowledgeGraph
 from peerchange.core.namespaces import GRAPH, PREFIXES
@@ -60,12 +60,11 @@ LATEST = "latest"
 TURTLE = find_format("turtle", RDF_FORMATS)
 
 
-class DumpNotFound(PeerchangeError):
+class DumpNotFound(NotFound):
     """No such release or dump file."""
 
-    http_status = 404
-    exit_code = 2
-    title = "Not found"
+    def __init__(self, message: str) -> None:
+        super().__init__(message, kind="dump")
 
 
 class ExportError(PeerchangeError):

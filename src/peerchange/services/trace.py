@@ -31,7 +31,7 @@ import pyoxigraph as ox
 from rapidfuzz import fuzz, process, utils
 
 from peerchange.core.describe import with_labels
-from peerchange.core.errors import PeerchangeError
+from peerchange.core.errors import NotFound, Suggestion
 from peerchange.core.formats import RDF_FORMATS
 from peerchange.core.namespaces import BASE, ID, PCM, PREFIXES
 from peerchange.core.queryfiles import get_query
@@ -99,26 +99,15 @@ TRACE_CACHE_SIZE = 64
 # ---------------------------------------------------------------------------
 
 
-class TraceNotFound(PeerchangeError):
+class TraceNotFound(NotFound):
     """Nothing matches what the reviewer asked for; ``suggestions`` are close matches.
 
-    Each suggestion is ``(slug or key, label)``.
+    Each suggestion is given as ``(slug or key, label)``.
     """
 
-    http_status = 404
-    exit_code = 2
-    title = "Not found"
-
     def __init__(self, message: str, suggestions: list[tuple[str, str]], *, kind: str) -> None:
-        self.suggestions = suggestions
-        self.kind = kind
-        detail = None
-        if suggestions:
-            width = max(len(s) for s, _ in suggestions)
-            detail = "Did you mean:\n" + "\n".join(
-                f"  {s.ljust(width)}  {label}" for s, label in suggestions
-            )
-        super().__init__(message, detail=detail)
+        super().__init__(message, kind=kind,
+                         suggestions=[Suggestion(s, label) for s, label in suggestions])
 
 
 class MechanismNotFound(TraceNotFound):

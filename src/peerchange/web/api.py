@@ -29,7 +29,6 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, request, url_for
 
 from peerchange import __version__
-from peerchange.core.errors import PeerchangeError
 from peerchange.core.formats import RESULT_FORMATS, Format
 from peerchange.core.namespaces import PREFIXES
 from peerchange.core.results import write_select
@@ -38,10 +37,10 @@ from peerchange.services.canned import (
     BadParameter,
     CannedQueryService,
     Page,
-    UnknownQuery,
     plain_value,
 )
 from peerchange.web.caching import etag_for
+from peerchange.web.errors import errors_as
 from peerchange.web.negotiation import negotiate
 from peerchange.web.openapi import openapi_document
 from peerchange.web.state import services
@@ -66,21 +65,10 @@ def _json(body: Any, status: int = 200) -> Response:
                     content_type="application/json")
 
 
-@bp.errorhandler(PeerchangeError)
-def _error(exc: PeerchangeError) -> Response:
+@bp.before_request
+def _errors_are_json() -> None:
     """Errors of the API are JSON whatever was asked for: the API speaks JSON."""
-    body: dict[str, Any] = {"ok": False, "status": exc.http_status, "error": exc.title,
-                            "message": str(exc)}
-    if isinstance(exc, UnknownQuery):
-        body["queries"] = exc.names
-        body["index"] = url_for("api.index")
-    if isinstance(exc, BadParameter) and exc.query is not None:
-        body["query"] = exc.query.name
-        body["params"] = [p.describe() for p in exc.query.params]
-        body["docs"] = url_for("api.index")
-    resp = _json(body, exc.http_status)
-    resp.headers["Vary"] = "Accept"
-    return resp
+    errors_as("json", index=url_for("api.index"))
 
 
 @bp.get("", strict_slashes=False)

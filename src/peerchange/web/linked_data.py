@@ -27,6 +27,7 @@ from xml.sax.saxutils import escape
 from flask import Blueprint, Flask, Response, render_template, request, send_file
 
 from peerchange import __version__
+from peerchange.core.errors import NotFound, Suggestion
 from peerchange.core.formats import Format
 from peerchange.core.namespaces import BASE, GRAPH, ONTOLOGY, PREFIXES
 from peerchange.services.assembly import Services
@@ -34,7 +35,7 @@ from peerchange.services.dumps import LATEST, DumpNotFound
 from peerchange.services.rdf_writer import CONTEXT_FILE, DOCUMENT_FORMATS
 from peerchange.services.resources import path_for_iri
 from peerchange.web.caching import etag_for
-from peerchange.web.negotiation import clean_accept, negotiate
+from peerchange.web.negotiation import negotiate
 from peerchange.web.state import services
 
 bp = Blueprint("linked_data", __name__)
@@ -97,11 +98,15 @@ def _template_status_class(iri: str | None) -> str:
     return STATUS_CLASSES.get(iri or "", "other")
 
 
+@bp.context_processor
+def _site() -> dict[str, object]:
+    """What every linked-data page (and its error pages) shows in its header and footer."""
+    return {"base": _base(), "software_version": __version__,
+            "data_version": services().graph.version}
+
+
 def _render(template: str, **context: object) -> str:
-    return render_template(
-        template, base=_base(), software_version=__version__,
-        data_version=services().graph.version, **context,
-    )
+    return render_template(template, **context)
 
 
 # ---------------------------------------------------------------------------
@@ -155,7 +160,7 @@ def namespace_root(root: str) -> Response:
     else:
         suggestions = [(href(iri), resources.label(iri)) for iri in under]
         note = f"{BASE}graph/ names no resource; the named graphs are listed below."
-    return _not_found(BASE + root + "/", note=note, suggestions=suggestions)
+    raise _not_found(BASE + root + "/", note=note, suggestions=suggestions)
 
 
 @bp.get("/releases/<version>/onto")
@@ -164,7 +169,7 @@ def ontology_release(version: str, ext: str | None = None) -> Response:
     """The ontology's version IRI: the current release is the ontology itself."""
     current = services().graph.ontology_version
     if version != current:
-        return _not_found(
+        raise _not_found(
             f"{BASE}releases/{version}/onto",
             note=f"This server serves release {current} of the ontology only; its version IRI "
                  f"is {BASE}releases/{current}/onto. Earlier releases are in the project's "
@@ -185,7 +190,7 @@ def _dereference(rel: str) -> Response:
     if dot and "/" not in ext and resources.exists(BASE + stem):
         fmt = EXTENSIONS.get(ext)
         if fmt is None:
-            return _not_found(
+            raise _not_found(
                 BASE + rel,
                 note=f"{BASE + stem} has no .{ext} document. Its documents are "
                      f"{EXTENSION_LIST} (or ask for {BASE + stem} with an Accept header).",
@@ -197,7 +202,7 @@ def _dereference(rel: str) -> Response:
         resp = Response(status=301)
         resp.headers["Location"] = _base() + rel.rstrip("/")
         return resp
-    return _not_found(iri)
+    raise _not_found(iri)
 
 
 def _links(iri: str, rel: str, current: Format | None) -> str:
@@ -268,40 +273,20 @@ def _html_page(iri: str, rel: str) -> str:
                    is_ontology=iri == ONTOLOGY)
 
 
-def _error_type() -> str:
-    accept = clean_accept(request.headers.get("Accept"))
-    if accept is None:
-        return "text/plain"
-    return accept.best_match(ERROR_TYPES) or "text/plain"
-
-
 def _not_found(iri: str, *, note: str | None = None,
-               suggestions: list[tuple[str, str]] | None = None) -> Response:
-    """A 404 for an unknown IRI that suggests close matches (HTML, JSON or text)."""
+               suggestions: list[tuple[str, str]] | None = None) -> NotFound:
+    """The 404 for an unknown IRI, with close matches as suggestions (``(href, label)``)."""
     if suggestions is None:
         suggestions = [(href(s.iri), s.label) for s in _ld().resources.suggest(iri)]
     message = note or f"The knowledge graph describes no resource with the IRI {iri}."
-    kind = _error_type()
-    if kind == "text/html":
-        body = _render("ld/not_found.html", iri=iri, message=message, suggestions=suggestions)
-    elif kind == "application/json":
-        body = json.dumps({"ok": False, "status": 404, "error": "Not Found", "message": message,
-                           "iri": iri, "suggestions": [{"url": u, "label": lbl}
-                                                       for u, lbl in suggestions]},
-                          ensure_ascii=False) + "\n"
-    else:
-        lines = [f"404 Not Found: {message}"]
-        if suggestions:
-            lines.append("Did you mean:")
-            lines += [f"  {url}  ({label})" for url, label in suggestions]
-        lines.append(f"All resources: {_base()}sitemap.xml; the dataset: {_base()}dataset; "
-                     f"SPARQL: {request.root_url}sparql")
-        body = "\n".join(lines) + "\n"
-        kind = "text/plain"
-    resp = Response(body, status=404,
-                    content_type=f"{kind}; charset=utf-8" if kind.startswith("text/") else kind)
-    resp.headers["Vary"] = "Accept"
-    return resp
+    return NotFound(
+        message,
+        kind="resource",
+        detail=(f"All resources: {_base()}sitemap.xml; the dataset: {_base()}dataset; "
+                f"SPARQL: {request.root_url}sparql"),
+        suggestions=[Suggestion(url, label, url) for url, label in suggestions],
+        extra={"iri": iri},
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -325,7 +310,7 @@ def dataset() -> Response:
 def dataset_document(ext: str) -> Response:
     fmt = EXTENSIONS.get(ext)
     if fmt is None:
-        return _not_found(
+        raise _not_found(
             f"{_base()}dataset.{ext}",
             note=f"The dataset description has no .{ext} document; its documents are "
                  f"{EXTENSION_LIST}.",
@@ -384,9 +369,10 @@ def dumps_index(release: str | None = None) -> Response:
     ld = _ld()
     current = ld.description.release
     if release is not None and release not in (current, LATEST):
-        return _dump_not_found(DumpNotFound(
+        raise DumpNotFound(
             f"This server holds release {current} only (also published as '{LATEST}'); "
-            f"there are no dumps of release {release!r} here."))
+            f"there are no dumps of release {release!r} here. The index is at "
+            f"{_base()}dumps/.")
     manifest = ld.dumps.manifest()
     base = _base()
     folder = f"{base}dumps/{release or current}/"
@@ -412,24 +398,13 @@ def dump_file(release: str, name: str) -> Response:
     try:
         info, path = _ld().dumps.file(release, name)
     except DumpNotFound as exc:
-        return _dump_not_found(exc)
+        exc.message += f" The index is at {_base()}dumps/."
+        raise
     # werkzeug adds charset=utf-8 to text types itself
     mimetype = info.content_type.split(";", 1)[0]
     resp = send_file(path, mimetype=mimetype, conditional=True, etag=info.sha256, max_age=None)
     resp.headers["Link"] = (f'<{_base()}dumps/{_ld().description.release}/{info.name}>; '
                             'rel="canonical"')
-    return resp
-
-
-def _dump_not_found(exc: DumpNotFound) -> Response:
-    message = f"{exc.message} The index is at {_base()}dumps/."
-    resp = Response(f"404 Not Found: {message}\n", status=404,
-                    content_type="text/plain; charset=utf-8")
-    if _error_type() == "application/json":
-        resp = Response(json.dumps({"ok": False, "status": 404, "error": "Not Found",
-                                    "message": message}) + "\n",
-                        status=404, content_type="application/json")
-    resp.headers["Vary"] = "Accept"
     return resp
 
 

@@ -23,18 +23,18 @@ from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
+from peerchange.core.errors import NotFound
 from peerchange.core.formats import RDF_FORMATS, Format
 from peerchange.services import bibliography
 from peerchange.services.trace import (
     ROLE_NOTES,
-    TraceNotFound,
     TraceService,
     kind_of,
     local_path,
     work_dict,
 )
-from peerchange.web.errors import error_response
-from peerchange.web.negotiation import NotAcceptable, negotiate, prefers_json
+from peerchange.web.errors import errors_as
+from peerchange.web.negotiation import negotiate
 from peerchange.web.state import services
 
 bp = Blueprint("trace", __name__)
@@ -112,33 +112,12 @@ def _respond(body: str | bytes, fmt: Format | bibliography.BibliographyFormat, *
     return resp
 
 
-def _not_found(exc: TraceNotFound, fmt: Format | None) -> Response:
-    """404 in the format asked for: an HTML page, JSON or plain text, with suggestions."""
-    if fmt is None:
-        try:
-            fmt = negotiate(LIST_FORMATS, accept=request.headers.get("Accept"),
-                            format_param=request.args.getlist("format"))
-        except NotAcceptable:
-            fmt = JSON if prefers_json(request.headers.get("Accept")) else None
-    suggestions = [
-        {"id": s, "label": label,
-         "href": url_for("trace.trace", slug=s) if exc.kind == "mechanism"
-         else url_for("trace.cited", key=s)}
-        for s, label in exc.suggestions
-    ]
-    if fmt is HTML:
-        body = render_template("trace/not_found.html", error=exc, suggestions=suggestions)
-        resp = Response(body, status=404, content_type=HTML.content_type)
-        resp.headers["Vary"] = "Accept"
-        return resp
-    if fmt is JSON:
-        doc = {"ok": False, "status": 404, "error": exc.title, "message": exc.message,
-               "suggestions": suggestions}
-        resp = Response(json.dumps(doc, ensure_ascii=False) + "\n", status=404,
-                        content_type="application/json")
-        resp.headers["Vary"] = "Accept"
-        return resp
-    return error_response(404, exc.title, str(exc))
+def _errors_in(forced: Format | None) -> None:
+    """A page asked for as ``.json`` (or ``.html``) gets its errors in that format too."""
+    if forced is JSON:
+        errors_as("json")
+    elif forced is HTML:
+        errors_as("html")
 
 
 # ---------------------------------------------------------------------------
@@ -154,10 +133,7 @@ def index() -> Response:
         return _trace_page(iri, forced=None, canonical_redirect=False)
     query = request.args.get("q")
     if query is not None:
-        try:
-            mechanism = service().find_mechanism(query)
-        except TraceNotFound as exc:
-            return _not_found(exc, None)
+        mechanism = service().find_mechanism(query)
         return redirect(url_for("trace.trace", slug=mechanism.ref.slug), code=303)
     fmt = _choose(LIST_FORMATS, None, "the list of mechanisms")
     svc = service()
@@ -189,10 +165,8 @@ def trace(slug: str) -> Response:
 
 def _trace_page(text: str, *, forced: Format | None, canonical_redirect: bool) -> Response:
     svc = service()
-    try:
-        result = svc.trace(text)
-    except TraceNotFound as exc:
-        return _not_found(exc, forced if forced in LIST_FORMATS else None)
+    _errors_in(forced)
+    result = svc.trace(text)
     fmt = _choose(PAGE_FORMATS, forced, "a trace")
     slug = result.slug
     if canonical_redirect and text != slug:
@@ -229,13 +203,9 @@ def trace_bibliography(slug: str, filename: str) -> Response:
     fmt = BIBLIOGRAPHY_FILES.get(filename)
     if fmt is None:
         names = ", ".join(BIBLIOGRAPHY_FILES)
-        return error_response(404, "Not Found",
-                              f"Nothing is served at {request.path}. A trace's bibliography "
-                              f"is at /trace/{slug}/ followed by one of: {names}.")
-    try:
-        result = service().trace(slug)
-    except TraceNotFound as exc:
-        return _not_found(exc, None)
+        raise NotFound(f"Nothing is served at {request.path}. A trace's bibliography "
+                       f"is at /trace/{slug}/ followed by one of: {names}.", kind="file")
+    result = service().trace(slug)
     if result.slug != slug:
         return redirect(url_for("trace.trace_bibliography", slug=result.slug,
                                 filename=filename), code=301)
@@ -254,10 +224,8 @@ def cited(key: str) -> Response:
     """The reverse trace of a work: every claim it is cited in, and in which role."""
     stem, forced = _split_extension(key, PAGE_FORMATS)
     svc = service()
-    try:
-        result = svc.cited(stem)
-    except TraceNotFound as exc:
-        return _not_found(exc, forced if forced in LIST_FORMATS else None)
+    _errors_in(forced)
+    result = svc.cited(stem)
     fmt = _choose(PAGE_FORMATS, forced, "a reverse trace")
     if result.work.key != stem:
         suffix = f".{forced.extension}" if forced else ""
@@ -300,11 +268,10 @@ def references_file(ext: str) -> Response:
     except bibliography.UnknownBibliographyFormat:
         page = next((f for f in LIST_FORMATS if ext.lower() in (f.extension, f.name)), None)
         if page is None:
-            return error_response(
-                404, "Not Found",
+            raise NotFound(
                 f"Nothing is served at {request.path}. The reference list is at /references "
                 "(.html, .json) and as a bibliography at /references.bib, /references.ris and "
-                "/references.csl.json.")
+                "/references.csl.json.", kind="file") from None
         return _references_page(page)
     works = service().reference_list()
     return _respond(bibliography.render(works, fmt), fmt,
