@@ -108,6 +108,8 @@ class SparqlService:
         self.max_rows = max_rows
         self.max_query_bytes = max_query_bytes
         self.service_allowlist = list(service_allowlist or [])
+        self.executed = 0  # queries evaluated by this service in this process (for tests,
+        # benchmarks and the trace's query budget)
 
     # -- step 1 ------------------------------------------------------------
 
@@ -170,6 +172,7 @@ class SparqlService:
         :raise QueryTimeout: past the time limit (503).
         :raise QueryFailed: the engine failed (500; the detail is logged).
         """
+        self.executed += 1
         job = QueryJob(
             text=prepared.text,
             form=prepared.form,
