@@ -1,22 +1,18 @@
-"""Fixtures for the canned-query API: the app (built once) and Flask test clients.
-
-``client`` serves the shipped graph with the default limits; ``limited_client`` a second
-app with a row limit of 5, for truncation. The settings are explicit, so ``PEERCHANGE_*``
-variables of the calling shell do not change what the tests see.
+"""Fixtures for the canned-query API: ``ask`` (a canned query over HTTP) and a second app
+with a row limit of 5, for truncation. The app, its client and the settings are the shared
+ones (``tests/conftest.py``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
-from peerchange.core.config import Settings
 from peerchange.services.canned import CannedQuery, catalogue
-from peerchange.web import create_app
 
 QUERIES: list[CannedQuery] = [q for _, q in sorted(catalogue().items())]
 QUERY_IDS = [q.name for q in QUERIES]
@@ -25,25 +21,46 @@ STATED, COMPANION, CURATED = (
     STATUS + "StatedInSource", STATUS + "ReportedInCompanionPaper", STATUS + "CuratedInference",
 )
 ID = "https://w3id.org/peerchange/id/"
+LIMITED_ROWS = 5
+
+
+def projection(query: CannedQuery) -> list[str]:
+    """The variables a canned SELECT projects, in order, read from its text: ``?v`` at the
+    top level and ``(... AS ?v)``; variables inside an expression are not projected."""
+    lines = [ln for ln in query.file.text.splitlines() if not ln.lstrip().startswith("#")]
+    head = re.split(r"\bWHERE\b", "\n".join(lines), maxsplit=1, flags=re.IGNORECASE)[0]
+    head = head[re.search(r"\bSELECT\b", head, re.IGNORECASE).end():]
+    out, depth, previous = [], 0, ""
+    for token in re.findall(r"\(|\)|[?$]\w+|\bAS\b", head, re.IGNORECASE):
+        if token == "(":
+            depth += 1
+        elif token == ")":
+            depth -= 1
+        elif token[0] in "?$" and (depth == 0 or previous.upper() == "AS"):
+            out.append(token[1:])
+        previous = token
+    return out
+
+
+def is_status_column(var: str) -> bool:
+    """A column holding an evidence status IRI (``status``, ``chainStatus`` ...)."""
+    return var == "status" or var.endswith("Status")
+
+
+def is_status_label_column(var: str) -> bool:
+    """A column holding an evidence status label (``statusLabel``, ``chainStatusLabel``)."""
+    return var.lower().endswith("statuslabel")
+
+
+def is_claim_column(var: str) -> bool:
+    """A column named for the claims it holds (``claim``, ``chainClaim`` ...)."""
+    return var.lower().endswith("claim")
 
 
 @pytest.fixture(scope="session")
-def app() -> Flask:
-    app = create_app(Settings())
-    app.config["TESTING"] = True
-    return app
-
-
-@pytest.fixture(scope="session")
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-@pytest.fixture(scope="session")
-def limited_client() -> FlaskClient:
-    app = create_app(Settings(max_rows=5))
-    app.config["TESTING"] = True
-    return app.test_client()
+def limited_client(make_app) -> FlaskClient:
+    """A client of the app with a row limit of 5."""
+    return make_app(max_rows=LIMITED_ROWS).test_client()
 
 
 Ask = Callable[..., dict[str, Any]]

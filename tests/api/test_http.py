@@ -1,20 +1,21 @@
 """The HTTP face of the canned queries: index, formats, pages and Link headers, errors,
-conditional requests, limits and the OpenAPI document."""
+conditional requests, limits and the OpenAPI document; and an engine failure on /sparql."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import logging
+import re
 
 import pytest
 from openapi_spec_validator import validate
 from werkzeug.http import parse_options_header
 
-from peerchange.core.config import Settings
 from peerchange.core.namespaces import PREFIXES
-from peerchange.web import create_app
 from tests.api.conftest import CURATED, ID, QUERIES, QUERY_IDS
+from tests.conftest import ENGINE_FAILURE
 
 
 def _links(resp) -> dict[str, str]:
@@ -284,9 +285,8 @@ def test_row_limit_truncates_and_says_so(limited_client):
     assert limited_client.get("/api/paper-references?per_page=6").status_code == 400
 
 
-def test_time_limit_applies():
-    app = create_app(Settings(query_timeout=1e-9))
-    resp = app.test_client().get("/api/mechanisms")
+def test_time_limit_applies(make_app):
+    resp = make_app(query_timeout=1e-9).test_client().get("/api/mechanisms")
     assert resp.status_code == 503
     assert "time" in resp.get_json()["message"].lower()
 
@@ -295,6 +295,41 @@ def test_cors(client):
     resp = client.get("/api/mechanisms", headers={"Origin": "https://example.org"})
     assert resp.headers["Access-Control-Allow-Origin"] == "*"
     assert "Link" in resp.headers["Access-Control-Expose-Headers"]
+
+
+# --- an engine failure ---------------------------------------------------------------------
+
+# a Python exception's type name ("RuntimeError", "KeyError: ...") or a trace in a body
+PYTHON_INTERNALS = re.compile(r"\b[A-Z][A-Za-z]*(Error|Exception)\b|Traceback|File \"")
+
+
+@pytest.mark.parametrize(("accept", "media"), [
+    (None, "text/plain"),
+    ("application/sparql-results+json", "application/json"),
+    ("text/html,application/xhtml+xml,*/*;q=0.8", "text/html"),  # a browser
+])
+def test_engine_failure_on_sparql_is_a_generic_500_and_logged(
+        app, client, failing_engine, caplog, accept, media):
+    caplog.set_level(logging.ERROR)
+    query = "SELECT * WHERE { ?s ?p ?o } LIMIT 1\n" + failing_engine
+    resp = client.post("/sparql", data={"query": query},
+                       headers={"Accept": accept} if accept else {})
+    assert resp.status_code == 500
+    assert resp.mimetype == media
+    body = resp.get_data(as_text=True)
+    assert "evaluated" in body and "logged" in body  # generic: it failed, and where to look
+    assert not PYTHON_INTERNALS.search(body), body
+    assert ENGINE_FAILURE not in body
+    if media == "application/json":
+        doc = resp.get_json()
+        assert (doc["ok"], doc["status"]) == (False, 500) and "detail" not in doc
+    # the detail is in the app's log, for the operator
+    logged = [r.getMessage() for r in caplog.records if r.name == app.logger.name]
+    assert any(ENGINE_FAILURE in line and "RuntimeError" in line for line in logged), logged
+    # and the endpoint goes on answering
+    again = client.post("/sparql", data={"query": "ASK { ?s ?p ?o }"},
+                        headers={"Accept": "application/sparql-results+json"})
+    assert again.status_code == 200 and again.get_json()["boolean"] is True
 
 
 # --- OpenAPI -------------------------------------------------------------------------------

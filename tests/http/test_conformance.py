@@ -35,6 +35,8 @@ from rdflib.namespace import RDF
 from tests.http.conftest import PROTOCOL_DATA, Server, assert_no_trace
 
 pytestmark = [
+    # every test here talks to a gunicorn server (started once per session, seconds each)
+    pytest.mark.slow,
     pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning"),
 ]
 

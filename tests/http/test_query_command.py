@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -119,6 +120,33 @@ def test_rq_file(tmp_path):
 def test_missing_rq_file(tmp_path):
     message = failed(peerchange("query", str(tmp_path / "nope.rq")))
     assert "nope.rq" in message and "no such query file" in message
+
+
+def test_a_folder_is_refused_in_one_line(tmp_path):
+    for folder in (tmp_path, tmp_path / "queries.rq"):
+        folder.mkdir(exist_ok=True)
+        message = failed(peerchange("query", str(folder)))
+        assert message.splitlines() == [
+            f"Error: {folder}: is a folder; give a query, a query file or - for standard input"]
+
+
+def test_an_unreadable_query_file_is_refused_in_one_line(tmp_path):
+    not_a_folder = tmp_path / "plain.txt"
+    not_a_folder.write_text("x", encoding="utf-8")
+    message = failed(peerchange("query", str(not_a_folder / "q.rq")))
+    assert message.splitlines() == [
+        f"Error: {not_a_folder / 'q.rq'}: cannot read the query file: Not a directory"]
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="root reads files whatever their mode")
+def test_a_query_file_without_read_permission(tmp_path):
+    path = tmp_path / "secret.rq"
+    path.write_text(MECHANISMS, encoding="utf-8")
+    path.chmod(0)
+    message = failed(peerchange("query", str(path)))
+    assert message.splitlines() == [
+        f"Error: {path}: cannot read the query file: Permission denied"]
 
 
 def test_stdin():

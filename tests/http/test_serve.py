@@ -15,6 +15,9 @@ import requests
 from tests.conftest import IN_CI, ROOT
 from tests.http.conftest import clean_env, free_port, start_server
 
+# every test starts its own gunicorn server or runs `peerchange serve` (seconds each)
+pytestmark = pytest.mark.slow
+
 ASK = "/sparql?query=ASK%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D"
 STARTUP_LIMIT = 15.0  # "within seconds": generous for a loaded CI machine
 

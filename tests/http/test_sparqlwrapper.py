@@ -40,6 +40,8 @@ from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 # SPARQLWrapper 2.0 parses RDF/XML and JSON-LD into an rdflib ConjunctiveGraph, and rdflib's
 # own N3 and quad parsers use APIs rdflib 7 deprecates: client-library warnings, not ours.
 pytestmark = [
+    # every test here talks to a gunicorn server (started once per session, seconds each)
+    pytest.mark.slow,
     pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning"),
     pytest.mark.filterwarnings("ignore:Dataset.default_context is deprecated:DeprecationWarning"),
     pytest.mark.filterwarnings("ignore:Dataset.identifier is deprecated:DeprecationWarning"),

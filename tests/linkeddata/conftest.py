@@ -1,8 +1,9 @@
-"""Fixtures for the linked-data tests.
+"""Helpers for the linked-data tests.
 
-Most tests use Flask's test client on one app built by ``create_app()`` (fast, no network);
-``live_server`` is a real ``python -m peerchange serve`` (gunicorn) on a free port for the
-tests that must go through HTTP. Dumps are written to a temporary folder per session.
+Most tests use the shared app and its Flask test client (``tests/conftest.py``: built once,
+fast, no network, dumps written to a private folder per session); ``live_server`` is a real
+``python -m peerchange serve`` (gunicorn) on a free port for the tests that must go through
+HTTP, started by the shared ``start_live_server``.
 
 Counts the tests compare against come from the SPARQL endpoint (``/sparql``), never from
 the code under test.
@@ -13,16 +14,11 @@ from __future__ import annotations
 import io
 import json
 import warnings
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import rdflib
 from flask import Flask
 from flask.testing import FlaskClient
-
-from peerchange.core.config import Settings
-from peerchange.web import create_app
 
 # media type → rdflib parser name, for every RDF format a document is served in
 RDFLIB_FORMATS = {
@@ -41,22 +37,6 @@ EXTENSION_TYPES = {
 }
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
 W3ID = "https://w3id.org/peerchange/"
-
-
-@pytest.fixture(scope="session")
-def dumps_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("dumps-cache")
-
-
-@pytest.fixture(scope="session")
-def app(dumps_dir: Path) -> Flask:
-    """The app over the shipped graph, with the default settings and a private dump cache."""
-    return create_app(Settings.from_env(environ={}, dumps_dir=str(dumps_dir)))
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def media_type(response) -> str:
@@ -102,15 +82,10 @@ def context_doc(app: Flask) -> dict:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
-    """A real ``peerchange serve`` (gunicorn, 2 workers) with its own dump cache."""
-    from tests.http.conftest import start_server
-
-    folder = tmp_path_factory.mktemp("live")
-    srv = start_server(log=folder / "serve.log",
-                       env={"PEERCHANGE_DUMPS_DIR": str(folder / "dumps")})
-    yield srv
-    srv.stop()
+def live_server(start_live_server):
+    """A real ``peerchange serve`` (gunicorn, 2 workers) of the shipped graph with its own dump
+    folder (the same server as ``tests/http``'s ``server`` when both run in one session)."""
+    return start_live_server()
 
 
 def gunzip(data: bytes) -> bytes:

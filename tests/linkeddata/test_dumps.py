@@ -78,11 +78,12 @@ def test_ntriples_dump_round_trips_to_the_store(client):
     assert len(body.splitlines()) == len(g)  # each triple once
 
 
-def test_jsonld_dump_round_trips_to_the_store(client):
+def test_jsonld_dump_round_trips_to_the_store(client, context_doc):
     body = _get(client, "/dumps/latest/peerchange.jsonld").data
     doc = json.loads(body)
     assert isinstance(doc["@context"], dict)  # self-contained: the context is inlined
     assert doc["@context"]["pcm"] == W3ID + "onto/"
+    assert doc["@context"] == context_doc["@context"]  # the one published context
     g = parse_rdf(body, "application/ld+json")
     assert len(g) == _store_triples(client)
 

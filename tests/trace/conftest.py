@@ -1,5 +1,5 @@
-"""Fixtures for the reviewer's trace: the Flask app over the shipped graph, the traces of
-the three mechanisms, and the truth about every claim read straight from the store."""
+"""Fixtures for the reviewer's trace: the traces of the three mechanisms (from the shared
+app, ``tests/conftest.py``), and the truth about every claim read straight from the store."""
 
 from __future__ import annotations
 
@@ -22,20 +22,6 @@ MISSION_THEORIES = {
     "attachment theory": "Bowlby1973",
     "social comparison theory": "Festinger1955",
 }
-
-
-@pytest.fixture(scope="session")
-def app():
-    from peerchange.web import create_app
-
-    app = create_app()
-    app.config["TESTING"] = True
-    return app
-
-
-@pytest.fixture()
-def client(app):
-    return app.test_client()
 
 
 @pytest.fixture(scope="session")

@@ -121,3 +121,49 @@ def test_reverse_trace_and_whole_reference_list(cli):
 def test_status_labels_are_the_ontologys(json_traces):
     legend = {s["key"]: s["label"] for s in json_traces["engagement"]["legend"]}
     assert legend == STATUS_LABELS
+
+
+# ---------------------------------------------------------------------------
+# one renderer per format: the command line prints what the web serves
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("args", "url"), [
+    (("engagement",), "/trace/engagement"),
+    (("--cited", "Bandura1977"), "/cited/Bandura1977"),
+])
+def test_cli_and_web_give_the_same_json_and_turtle(cli, client, args, url):
+    turtle = cli("trace", *args, "--format", "turtle")
+    assert turtle.returncode == 0, turtle.stderr
+    assert turtle.stdout.encode() == client.get(f"{url}.ttl").data
+    printed = cli("trace", *args, "--format", "json")
+    assert printed.returncode == 0, printed.stderr
+    web = client.get(f"{url}.json")
+    doc = web.get_json()
+    links = doc.pop("links")  # the web's alternates: the only addition, and the last key
+    assert json.loads(printed.stdout) == doc
+    assert list(web.get_json())[-1] == "links" and links
+    # the same text, written by the same renderer
+    assert web.get_data(as_text=True) == json.dumps(
+        {**json.loads(printed.stdout), "links": links}, ensure_ascii=False, indent=1) + "\n"
+
+
+def test_the_reverse_trace_turtle_has_one_title(cli, client):
+    title = "# Reverse trace of the work Bandura1977: the claims that cite it"
+    printed = cli("trace", "--cited", "Bandura1977", "--format", "turtle")
+    assert printed.stdout.splitlines()[0] == title
+    web = client.get("/cited/Bandura1977", headers={"Accept": "text/turtle"})
+    assert web.get_data(as_text=True).splitlines()[0] == title
+    forward = cli("trace", "role modelling", "--format", "turtle").stdout.splitlines()[0]
+    assert forward == client.get("/trace/role-modelling.ttl").get_data(
+        as_text=True).splitlines()[0]
+    assert forward.startswith("# Trace of the change mechanism 'role-modelling")
+
+
+def test_cli_and_web_bibliographies_are_the_same(cli, client):
+    for fmt, ext in (("bibtex", "bib"), ("ris", "ris"), ("csl-json", "csl.json")):
+        printed = cli("trace", "engagement", "--format", fmt)
+        assert printed.stdout.encode() == client.get(
+            f"/trace/engagement/bibliography.{ext}").data, fmt
+    refs = cli("trace", "--references", "--format", "bibtex")
+    assert refs.stdout.encode() == client.get("/references.bib").data

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# a wheel build, a pip install and a `peerchange validate` in a subprocess (seconds each)
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")

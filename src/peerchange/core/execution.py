@@ -163,7 +163,13 @@ def run_with_timeout(store: ox.Store, job: QueryJob, timeout: float) -> Answer:
     :raise QueryFailed: when the engine or the executor fails.
     """
     if not hasattr(os, "fork") or timeout <= 0:
-        return evaluate(store, job)
+        try:
+            return evaluate(store, job)
+        except PeerchangeError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the same answer as from the executor
+            log.error("query failed in process: %s: %s", type(exc).__name__, exc)
+            raise QueryFailed(log_detail=f"{type(exc).__name__}: {exc}") from None
     return _executor_for(store).run(job, timeout)
 
 

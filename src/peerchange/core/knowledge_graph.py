@@ -18,11 +18,11 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from peerchange.core.errors import SourceError
-from peerchange.core.namespaces import ONTOLOGY
+from peerchange.core.namespaces import ONTOLOGY, OWL
 from peerchange.core.sources import Source, shipped_sources
 from peerchange.core.store import build_store
 
-OWL_VERSION_INFO = ox.NamedNode("http://www.w3.org/2002/07/owl#versionInfo")
+OWL_VERSION_INFO = ox.NamedNode(OWL + "versionInfo")
 MARKER = "peerchange-store.json"
 
 

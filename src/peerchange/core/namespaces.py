@@ -1,6 +1,9 @@
-"""IRIs of the project's namespaces and the external vocabularies it reuses.
+"""IRIs of the project's namespaces and the external vocabularies it reuses: declared here
+once, imported everywhere else.
 
-Plain strings (not rdflib or pyoxigraph terms) so every layer can use them.
+Plain strings (not rdflib or pyoxigraph terms) so every layer can use them. ``PREFIXES``
+are the published prefixes (queries, service description, ``/api``, docs);
+``DOCUMENT_PREFIXES`` adds the few a written document may also use.
 """
 
 from __future__ import annotations
@@ -14,6 +17,43 @@ ID = BASE + "id/"
 GRAPH = BASE + "graph/"
 SHAPES = BASE + "shapes/"
 RELEASES = BASE + "releases/"
+# The dataset (VoID, DCAT) this graph is, described in data/provenance.ttl.
+DATASET = ID + "dataset/peerchange"
+
+# External vocabularies
+OBO = "http://purl.obolibrary.org/obo/"
+BCIO = "http://humanbehaviourchange.org/ontology/"
+CITO = "http://purl.org/spar/cito/"
+FABIO = "http://purl.org/spar/fabio/"
+BIBO = "http://purl.org/ontology/bibo/"
+PROV = "http://www.w3.org/ns/prov#"
+DCTERMS = "http://purl.org/dc/terms/"
+DCE = "http://purl.org/dc/elements/1.1/"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+SCHEMA = "https://schema.org/"
+VANN = "http://purl.org/vocab/vann/"
+VOID = "http://rdfs.org/ns/void#"
+DCAT = "http://www.w3.org/ns/dcat#"
+SD = "http://www.w3.org/ns/sparql-service-description#"
+SH = "http://www.w3.org/ns/shacl#"
+OWL = "http://www.w3.org/2002/07/owl#"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+FOAF = "http://xmlns.com/foaf/0.1/"
+# W3C's IRIs for formats (sd:resultFormat, void:feature) and IANA's for media types
+FORMATS = "http://www.w3.org/ns/formats/"
+MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
+
+# Terms named in several modules
+RDF_TYPE = RDF + "type"
+XSD_STRING = XSD + "string"
+# the properties that label a resource, preferred first
+LABEL_PROPERTIES = (RDFS + "label", SKOS + "prefLabel")
+# SEPIO: the subject, predicate and object of a claim (the link it stands for)
+CLAIM_SUBJECT = OBO + "SEPIO_0000388"
+CLAIM_PREDICATE = OBO + "SEPIO_0000389"
+CLAIM_OBJECT = OBO + "SEPIO_0000390"
 
 # Prefixes published for queries, the service description and the docs.
 PREFIXES: dict[str, str] = {
@@ -21,26 +61,29 @@ PREFIXES: dict[str, str] = {
     "pcd": ID,
     "pcg": GRAPH,
     "pcsh": SHAPES,
-    "obo": "http://purl.obolibrary.org/obo/",
-    "bcio": "http://humanbehaviourchange.org/ontology/",
-    "cito": "http://purl.org/spar/cito/",
-    "fabio": "http://purl.org/spar/fabio/",
-    "bibo": "http://purl.org/ontology/bibo/",
-    "prov": "http://www.w3.org/ns/prov#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "dce": "http://purl.org/dc/elements/1.1/",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "schema": "https://schema.org/",
-    "vann": "http://purl.org/vocab/vann/",
-    "void": "http://rdfs.org/ns/void#",
-    "dcat": "http://www.w3.org/ns/dcat#",
-    "sd": "http://www.w3.org/ns/sparql-service-description#",
-    "sh": "http://www.w3.org/ns/shacl#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "obo": OBO,
+    "bcio": BCIO,
+    "cito": CITO,
+    "fabio": FABIO,
+    "bibo": BIBO,
+    "prov": PROV,
+    "dcterms": DCTERMS,
+    "dce": DCE,
+    "skos": SKOS,
+    "schema": SCHEMA,
+    "vann": VANN,
+    "void": VOID,
+    "dcat": DCAT,
+    "sd": SD,
+    "sh": SH,
+    "owl": OWL,
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "xsd": XSD,
 }
+# Prefixes a written document (Turtle, RDF/XML) may use: the published ones, and foaf for
+# the dataset description's foaf:primaryTopic.
+DOCUMENT_PREFIXES: dict[str, str] = {**PREFIXES, "foaf": FOAF}
 
 EVIDENCE_STATUSES = {
     PCM + "StatedInSource": GRAPH + "stated",

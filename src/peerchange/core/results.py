@@ -17,10 +17,10 @@ from xml.sax.saxutils import escape, quoteattr
 import pyoxigraph as ox
 
 from peerchange.core.formats import Format
+from peerchange.core.namespaces import PCM, RDF, XSD, XSD_STRING
 
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
-TRUNCATION_LINK = "https://w3id.org/peerchange/onto/truncatedResults"
+RDF_LANG_STRING = RDF + "langString"
+TRUNCATION_LINK = PCM + "truncatedResults"
 
 Row = Sequence[object | None]
 
@@ -80,7 +80,6 @@ def _csv_term(term: object | None) -> str:
     return str(term)
 
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
 # numbers and booleans in the form Turtle writes without quotes (SPARQL TSV allows it)
 _BARE = {
     XSD + "integer": re.compile(r"[+-]?[0-9]+"),

@@ -48,7 +48,7 @@ def build_services(settings: Settings, graph: KnowledgeGraph) -> Services:
         sparql=sparql,
         canned=CannedQueryService(sparql),
         trace=TraceService(sparql),
-        resources=ResourceService(graph),
-        description=DatasetDescriptionService(graph),
-        dumps=DumpService(graph, settings.dumps_dir or None),
+        resources=ResourceService(sparql),
+        description=DatasetDescriptionService(sparql),
+        dumps=DumpService(sparql, settings.dumps_dir or None),
     )

@@ -1,49 +1,65 @@
 """The dataset described in VoID and DCAT (``/.well-known/void``, ``/dataset``) and what each
 named graph holds (``/graph/{name}``).
 
-The description starts from ``data/provenance.ttl`` (the dataset, its licence, creators and
-each named graph's description saying whether it comes from the paper, a companion paper
-or curation) and adds what only the running service knows: the SPARQL endpoint, the dumps
-of this release, the vocabularies used, the counts (triples and entities per class, per
-property and per named graph, measured on the loaded store), the version and the prefixes.
-Counts come from ``queries/internal/linked-data/void-*.rq``.
+Every triple comes from a shipped CONSTRUCT query (``queries/internal/description/``) run
+through the SPARQL service, with the server's URLs and the versions bound as RDF terms:
+
+- ``dataset.rq``: what holds on any host: the provenance graph (``data/provenance.ttl``: the
+  dataset, its licence, creators, and each named graph's description saying whether it
+  comes from the paper, a companion paper or curation), the versions and modification date,
+  the root and example resources, the formats, the shortcut graph of each evidence status;
+- ``statistics.rq``: the counts measured on the data (triples and entities of the dataset,
+  per class, per property and per named graph) and the vocabularies used;
+- ``access.rq``: the URLs of the server answering (this description, the SPARQL endpoint,
+  each named graph's dump);
+- ``distribution.rq`` once per dump file of :data:`DUMPS`, and ``prefix-declaration.rq``
+  once per published prefix (see :mod:`peerchange.services.service_description`);
+- ``graph.rq``: what a named graph's own document adds (its provenance, its dataset, the
+  evidence status whose shortcut edges it holds).
+
+Decision on facts that are not in the data: lists that Python already owns stay in
+Python and reach the queries as bound terms, one run per item (a query cannot take a list
+as a binding): the dump files (:data:`DUMPS`, which :mod:`peerchange.services.dumps`
+writes) and the published prefixes (``core.namespaces.PREFIXES``). Constants that only the
+description states (the formats as ``void:feature``, the root and example resources, the
+titles of the description and the endpoint) are written in the query files. There is no
+Turtle template: every triple of the description can be read in a query file.
+
+The parts that hold on any host (``dataset.rq``, ``statistics.rq``) run once per service;
+documents are cached per site and format. The HTML pages read their counts back from the
+statistics triples, so a page shows what the RDF says.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
 
 import pyoxigraph as ox
 
-from peerchange.core.describe import unique_triples, with_labels
+from peerchange.core.describe import unique_triples
 from peerchange.core.formats import Format
 from peerchange.core.knowledge_graph import KnowledgeGraph
-from peerchange.core.namespaces import GRAPH, ID, ONTOLOGY, PCM, PREFIXES
-from peerchange.core.queryfiles import get_query
-from peerchange.services.rdf_writer import build_context, write_document
+from peerchange.core.namespaces import (
+    DATASET,
+    DCTERMS,
+    GRAPH,
+    MEDIA_TYPES,
+    PCM,
+    PROV,
+    RDFS,
+    SD,
+    VOID,
+)
+from peerchange.services.rdf_writer import write_document
+from peerchange.services.service_description import prefix_declarations
+from peerchange.services.sparql import SparqlService
+from peerchange.services.terms import labels, published_context
 
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-VOID = "http://rdfs.org/ns/void#"
-DCAT = "http://www.w3.org/ns/dcat#"
-DCTERMS = "http://purl.org/dc/terms/"
-SD = "http://www.w3.org/ns/sparql-service-description#"
-SH = "http://www.w3.org/ns/shacl#"
-OWL = "http://www.w3.org/2002/07/owl#"
-FOAF = "http://xmlns.com/foaf/0.1/"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-PROV = "http://www.w3.org/ns/prov#"
-VANN = "http://purl.org/vocab/vann/"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-IANA = "https://www.iana.org/assignments/media-types/"
-
-DATASET = ID + "dataset/peerchange"
-URI_SPACE = ID
-PROVENANCE_GRAPH = GRAPH + "provenance"
-SHORTCUT_GRAPH = PCM + "shortcutGraph"
-# SPARQL queries answered under the union of all graphs; the ontology's vocabulary IRI.
-KNOWN_VOCABULARIES = {PCM: ONTOLOGY}
+QUERIES = "internal/description/"
 
 
 @dataclass(frozen=True)
@@ -68,6 +84,41 @@ DUMPS: tuple[DumpInfo, ...] = (
 )
 
 
+class _Triples:
+    """Triples indexed by subject, to read a description back."""
+
+    def __init__(self, triples: Iterable[ox.Triple]) -> None:
+        self._by_subject: dict[Any, list[ox.Triple]] = defaultdict(list)
+        for t in triples:
+            self._by_subject[t.subject].append(t)
+
+    def objects(self, subject: Any, predicate: str) -> list[Any]:
+        return [t.object for t in self._by_subject.get(subject, ())
+                if t.predicate.value == predicate]
+
+    def number(self, subject: Any, predicate: str) -> int:
+        values = self.objects(subject, predicate)
+        return int(values[0].value) if values else 0
+
+    def text(self, subject: Any, predicate: str) -> str:
+        values = self.objects(subject, predicate)
+        return values[0].value if values else ""
+
+    def about(self, node: Any) -> list[ox.Triple]:
+        """The triples of ``node``, following the blank nodes it links to."""
+        out: list[ox.Triple] = []
+        todo, seen = [node], set()
+        while todo:
+            current = todo.pop()
+            if current not in seen:
+                seen.add(current)
+                for t in self._by_subject.get(current, ()):
+                    out.append(t)
+                    if isinstance(t.object, ox.BlankNode):
+                        todo.append(t.object)
+        return out
+
+
 @dataclass
 class Counts:
     """VoID counts of a dataset or a graph."""
@@ -80,6 +131,28 @@ class Counts:
     classes: int = 0
     class_entities: dict[str, int] = field(default_factory=dict)
     property_triples: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, statistics: _Triples, node: ox.NamedNode) -> Counts:
+        """The counts the statistics triples give ``node`` (the dataset or a graph)."""
+        return cls(
+            triples=statistics.number(node, VOID + "triples"),
+            entities=statistics.number(node, VOID + "entities"),
+            distinct_subjects=statistics.number(node, VOID + "distinctSubjects"),
+            distinct_objects=statistics.number(node, VOID + "distinctObjects"),
+            properties=statistics.number(node, VOID + "properties"),
+            classes=statistics.number(node, VOID + "classes"),
+            class_entities={
+                statistics.objects(part, VOID + "class")[0].value:
+                    statistics.number(part, VOID + "entities")
+                for part in statistics.objects(node, VOID + "classPartition")
+            },
+            property_triples={
+                statistics.objects(part, VOID + "property")[0].value:
+                    statistics.number(part, VOID + "triples")
+                for part in statistics.objects(node, VOID + "propertyPartition")
+            },
+        )
 
 
 @dataclass
@@ -96,327 +169,161 @@ class GraphSummary:
     status: str | None = None
 
 
-def _int(row: dict, key: str) -> int:
-    term = row.get(key)
-    return int(term.value) if term is not None else 0
-
-
-def _n(iri: str) -> ox.NamedNode:
-    return ox.NamedNode(iri)
-
-
-def _count(n: int) -> ox.Literal:
-    return ox.Literal(str(n), datatype=_n(XSD + "integer"))
-
-
 def graph_name(iri: str) -> str | None:
     """``https://w3id.org/peerchange/graph/claims`` → ``claims`` (``None`` for other IRIs)."""
     return iri[len(GRAPH):] if iri.startswith(GRAPH) and len(iri) > len(GRAPH) else None
 
 
-def vocabulary_of(term: str) -> str:
-    """The vocabulary (namespace) IRI a term belongs to: a published namespace, else the IRI
-    up to its last ``#`` or ``/``."""
-    best = ""
-    for ns in PREFIXES.values():
-        if term.startswith(ns) and len(ns) > len(best):
-            best = ns
-    if not best:
-        cut = max(term.rfind("#"), term.rfind("/"))
-        best = term[: cut + 1] if cut > 0 else term
-    return KNOWN_VOCABULARIES.get(best, best)
+def release_of(graph: KnowledgeGraph) -> str:
+    """The release the dumps of ``graph`` belong to: the ontology's ``owl:versionInfo``."""
+    return graph.ontology_version or f"unversioned-{graph.version}"
 
 
 class DatasetDescriptionService:
-    """Builds the VoID/DCAT description of one loaded :class:`KnowledgeGraph`."""
+    """Builds the VoID/DCAT description of one loaded :class:`KnowledgeGraph`.
 
-    def __init__(self, graph: KnowledgeGraph) -> None:
-        self.graph = graph
+    :param sparql: the SPARQL service to query through (one over ``graph`` with the
+        default limits if not given).
+    """
+
+    def __init__(self, sparql: SparqlService) -> None:
+        self.sparql = sparql
+        self.graph = sparql.graph
         self.document = lru_cache(maxsize=64)(self._document)
         self.graph_document = lru_cache(maxsize=128)(self._graph_document)
-
-    @cached_property
-    def context(self) -> dict[str, Any]:
-        """The published JSON-LD context document."""
-        return build_context(self.store)
+        self._access = lru_cache(maxsize=64)(self._access_triples)
+        self._graph = lru_cache(maxsize=128)(self._graph_triples)
 
     def _document(self, base_url: str, fmt: Format, context_ref: str | None) -> bytes:
         """The description (see :meth:`triples`) serialized in ``fmt`` (cached)."""
-        return write_document(self.triples(base_url, base_url + "dataset"), fmt,
-                              context=self.context, context_ref=context_ref, focus=DATASET)
+        return write_document(self.triples(base_url), fmt,
+                              context=published_context(self.sparql),
+                              context_ref=context_ref, focus=DATASET)
 
     def _graph_document(self, graph: str, base_url: str, fmt: Format,
                         context_ref: str | None) -> bytes:
         """The description of a named graph (see :meth:`graph_triples`) in ``fmt``."""
-        return write_document(self.graph_triples(graph, base_url), fmt, context=self.context,
+        return write_document(self.graph_triples(graph, base_url), fmt,
+                              context=published_context(self.sparql),
                               context_ref=context_ref, focus=graph)
 
     @property
-    def store(self) -> ox.Store:
-        return self.graph.store
-
-    @property
     def release(self) -> str:
-        """The release the dumps belong to: the ontology's ``owl:versionInfo``."""
-        return self.graph.ontology_version or f"unversioned-{self.graph.version}"
+        return release_of(self.graph)
+
+    # -- what holds on any host ------------------------------------------------
+
+    @cached_property
+    def _dataset(self) -> list[ox.Triple]:
+        return self.sparql.construct(QUERIES + "dataset",
+                                     {"dataVersion": ox.Literal(self.graph.version)})
+
+    @cached_property
+    def _statistics(self) -> list[ox.Triple]:
+        return self.sparql.construct(QUERIES + "statistics")
+
+    @cached_property
+    def _measured(self) -> _Triples:
+        return _Triples(self._statistics)
 
     @cached_property
     def modified(self) -> str | None:
-        """The ontology's ``dcterms:modified`` date (the data's last curated change)."""
-        for quad in self.store.quads_for_pattern(_n(ONTOLOGY), _n(DCTERMS + "modified"), None):
-            return quad.object.value
-        return None
-
-    # -- counts --------------------------------------------------------------
+        """The dataset's ``dcterms:modified`` date (the ontology's: the last curated change)."""
+        return _Triples(self._dataset).text(ox.NamedNode(DATASET), DCTERMS + "modified") or None
 
     @cached_property
     def counts(self) -> Counts:
         """Counts of the whole dataset: the union of all graphs, each triple once."""
-        row = get_query("internal/linked-data/void-totals").select(self.store)[0]
-        return Counts(
-            triples=_int(row, "triples"),
-            entities=_int(row, "entities"),
-            distinct_subjects=_int(row, "distinctSubjects"),
-            distinct_objects=_int(row, "distinctObjects"),
-            properties=_int(row, "properties"),
-            classes=_int(row, "classes"),
-            class_entities={
-                r["class"].value: _int(r, "entities")
-                for r in get_query("internal/linked-data/void-classes").select(self.store)
-                if isinstance(r["class"], ox.NamedNode)
-            },
-            property_triples={p: n for p, (n, _, _) in self.property_partitions.items()},
-        )
-
-    @cached_property
-    def property_partitions(self) -> dict[str, tuple[int, int, int]]:
-        """Per property: (triples, distinct subjects, distinct objects)."""
-        return {
-            r["property"].value: (_int(r, "triples"), _int(r, "distinctSubjects"),
-                                  _int(r, "distinctObjects"))
-            for r in get_query("internal/linked-data/void-properties").select(self.store)
-        }
+        return Counts.read(self._measured, ox.NamedNode(DATASET))
 
     @cached_property
     def graph_counts(self) -> dict[str, Counts]:
         """Counts of each named graph (its own triples), with its class partitions."""
-        out: dict[str, Counts] = {}
-        for r in get_query("internal/linked-data/void-graphs").select(self.store, union=False):
-            out[r["graph"].value] = Counts(
-                triples=_int(r, "triples"),
-                entities=_int(r, "entities"),
-                distinct_subjects=_int(r, "distinctSubjects"),
-                distinct_objects=_int(r, "distinctObjects"),
-                properties=_int(r, "properties"),
-                classes=_int(r, "classes"),
-            )
-        for r in get_query("internal/linked-data/void-graph-classes").select(
-                self.store, union=False):
-            counts = out.get(r["graph"].value)
-            if counts is not None and isinstance(r["class"], ox.NamedNode):
-                counts.class_entities[r["class"].value] = _int(r, "entities")
-        return out
+        graphs = {g.value for t in self._statistics if t.predicate.value == SD + "name"
+                  for g in (t.object,) if isinstance(g, ox.NamedNode)}
+        return {g: Counts.read(self._measured, ox.NamedNode(g)) for g in sorted(graphs)}
 
     @cached_property
     def vocabularies(self) -> list[str]:
         """The vocabularies whose properties or classes the data uses."""
-        terms = get_query("internal/linked-data/vocabulary-terms").select(self.store)
-        return sorted({vocabulary_of(r["term"].value) for r in terms})
+        return sorted({v.value for v in self._measured.objects(ox.NamedNode(DATASET),
+                                                               VOID + "vocabulary")})
 
     # -- the description -------------------------------------------------------
 
+    def dump_folder(self, base_url: str) -> str:
+        """The URL of this release's dumps under ``base_url``."""
+        return f"{base_url}dumps/{self.release}/"
+
     def dump_urls(self, base_url: str) -> list[tuple[DumpInfo, str]]:
         """The download URL of each dump of this release under ``base_url``."""
-        return [(d, f"{base_url}dumps/{self.release}/{d.name}") for d in DUMPS]
+        return [(d, self.dump_folder(base_url) + d.name) for d in DUMPS]
 
     def graph_dump_url(self, graph_iri: str, base_url: str) -> str | None:
-        name = graph_name(graph_iri)
-        return f"{base_url}dumps/{self.release}/graphs/{name}.ttl" if name else None
+        """The URL of a named graph's Turtle dump (``None`` for a graph outside ``pcg:``)."""
+        dumps = _Triples(self._access(base_url)).objects(ox.NamedNode(graph_iri),
+                                                          VOID + "dataDump")
+        return dumps[0].value if dumps else None
 
-    def provenance(self) -> list[ox.Triple]:
-        """The triples of the provenance graph (the dataset and graph descriptions)."""
-        return [ox.Triple(q.subject, q.predicate, q.object)
-                for q in self.store.quads_for_pattern(None, None, None, _n(PROVENANCE_GRAPH))]
+    def _access_triples(self, base_url: str) -> list[ox.Triple]:
+        return self.sparql.construct(QUERIES + "access", {
+            "document": ox.NamedNode(base_url + "dataset"),
+            "endpoint": ox.NamedNode(base_url + "sparql"),
+            "dumps": ox.NamedNode(self.dump_folder(base_url)),
+        })
 
-    def triples(self, base_url: str, document_url: str | None = None) -> list[ox.Triple]:
-        """The VoID and DCAT description of the dataset.
-
-        :param base_url: the site root the endpoint and dumps are served under (ends in
-            ``/``): the request's host for the server, the public base for an export.
-        :param document_url: the URL of this description (a ``void:DatasetDescription``).
-        """
-        t: list[ox.Triple] = list(self.provenance())
-        ds = _n(DATASET)
-
-        def add(s: ox.NamedNode | ox.BlankNode, p: str, o: object) -> None:
-            t.append(ox.Triple(s, _n(p), o))  # type: ignore[arg-type]
-
-        if document_url:
-            doc = _n(document_url)
-            add(doc, str(RDF_TYPE.value), _n(VOID + "DatasetDescription"))
-            add(doc, FOAF + "primaryTopic", ds)
-            add(doc, DCTERMS + "title",
-                ox.Literal("VoID and DCAT description of the peerchange knowledge graph",
-                           language="en"))
-        kg = self.graph
-        counts = self.counts
-        endpoint = _n(base_url + "sparql")
-        add(ds, VOID + "sparqlEndpoint", endpoint)
-        add(ds, VOID + "rootResource", _n(ID + "model/peer-worker-change-model"))
-        for example in ("mechanism/trusting-relationships", "theory/social-learning",
-                        "claim/role-modelling--groundedIn--social-learning"):
-            if any(self.store.quads_for_pattern(_n(ID + example), None, None)):
-                add(ds, VOID + "exampleResource", _n(ID + example))
-        add(ds, VOID + "triples", _count(counts.triples))
-        add(ds, VOID + "entities", _count(counts.entities))
-        add(ds, VOID + "distinctSubjects", _count(counts.distinct_subjects))
-        add(ds, VOID + "distinctObjects", _count(counts.distinct_objects))
-        add(ds, VOID + "properties", _count(counts.properties))
-        add(ds, VOID + "classes", _count(counts.classes))
-        add(ds, VOID + "feature", _n("http://www.w3.org/ns/formats/Turtle"))
-        add(ds, VOID + "feature", _n("http://www.w3.org/ns/formats/N-Triples"))
-        add(ds, VOID + "feature", _n("http://www.w3.org/ns/formats/N-Quads"))
-        add(ds, VOID + "feature", _n("http://www.w3.org/ns/formats/JSON-LD"))
-        add(ds, VOID + "feature", _n("http://www.w3.org/ns/formats/RDF_XML"))
-        for vocabulary in self.vocabularies:
-            add(ds, VOID + "vocabulary", _n(vocabulary))
-        if kg.ontology_version:
-            add(ds, DCAT + "version", ox.Literal(kg.ontology_version))
-            add(ds, OWL + "versionInfo", ox.Literal(kg.ontology_version))
-        add(ds, DCTERMS + "hasVersion", ox.Literal(kg.version))
-        add(ds, DCAT + "landingPage", _n(base_url + "dataset"))
-        add(ds, DCTERMS + "conformsTo", _n(ONTOLOGY))
-        for quad in self.store.quads_for_pattern(_n(ONTOLOGY), _n(DCTERMS + "modified"), None):
-            add(ds, DCTERMS + "modified", quad.object)
-
-        # the SPARQL endpoint as a DCAT data service
-        add(endpoint, str(RDF_TYPE.value), _n(DCAT + "DataService"))
-        add(endpoint, str(RDF_TYPE.value), _n(SD + "Service"))
-        add(endpoint, DCAT + "endpointURL", endpoint)
-        add(endpoint, DCAT + "endpointDescription", endpoint)
-        add(endpoint, DCAT + "servesDataset", ds)
-        add(endpoint, DCTERMS + "title",
-            ox.Literal("peerchange SPARQL 1.1 endpoint (read-only)", language="en"))
-        add(ds, DCAT + "service", endpoint)
-
-        # the dumps of this release
-        licence = list(self.store.quads_for_pattern(ds, _n(DCTERMS + "license"), None))
-        for i, (dump, url) in enumerate(self.dump_urls(base_url)):
-            dist = ox.BlankNode(f"dump{i}")
-            add(ds, VOID + "dataDump", _n(url))
-            add(ds, DCAT + "distribution", dist)
-            add(dist, str(RDF_TYPE.value), _n(DCAT + "Distribution"))
-            add(dist, DCTERMS + "title", ox.Literal(dump.title, language="en"))
-            add(dist, DCAT + "downloadURL", _n(url))
-            add(dist, DCAT + "accessURL", _n(f"{base_url}dumps/{self.release}/"))
-            add(dist, DCAT + "mediaType", _n(IANA + dump.media_type))
+    def _distributions(self, base_url: str) -> list[ox.Triple]:
+        out: list[ox.Triple] = []
+        for dump, url in self.dump_urls(base_url):
+            bindings: dict[str, ox.NamedNode | ox.Literal] = {
+                "downloadURL": ox.NamedNode(url),
+                "accessURL": ox.NamedNode(self.dump_folder(base_url)),
+                "title": ox.Literal(dump.title, language="en"),
+                "mediaType": ox.NamedNode(MEDIA_TYPES + dump.media_type),
+            }
             if dump.compressed:
-                add(dist, DCAT + "compressFormat", _n(IANA + "application/gzip"))
-            if kg.ontology_version:
-                add(dist, DCAT + "version", ox.Literal(kg.ontology_version))
-            for quad in licence:
-                add(dist, DCTERMS + "license", quad.object)
+                bindings["compressFormat"] = ox.NamedNode(MEDIA_TYPES + "application/gzip")
+            out += self.sparql.construct(QUERIES + "distribution", bindings)
+        return out
 
-        # prefixes (SHACL declarations, as in the service description)
-        for i, (prefix, ns) in enumerate(sorted(PREFIXES.items())):
-            decl = ox.BlankNode(f"prefix{i:03d}")
-            add(ds, SH + "declare", decl)
-            add(decl, SH + "prefix", ox.Literal(prefix))
-            add(decl, SH + "namespace", ox.Literal(ns, datatype=_n(XSD + "anyURI")))
-        add(_n(ONTOLOGY), VANN + "preferredNamespacePrefix", ox.Literal("pcm"))
-        add(_n(ONTOLOGY), VANN + "preferredNamespaceUri", ox.Literal(PCM))
+    def triples(self, base_url: str) -> list[ox.Triple]:
+        """The VoID and DCAT description of the dataset, with the labels of what it links to.
 
-        # class and property partitions of the whole dataset
-        for i, (cls, n) in enumerate(sorted(counts.class_entities.items())):
-            part = ox.BlankNode(f"class{i:03d}")
-            add(ds, VOID + "classPartition", part)
-            add(part, VOID + "class", _n(cls))
-            add(part, VOID + "entities", _count(n))
-        for i, (prop, (n, subjects, objects)) in enumerate(
-                sorted(self.property_partitions.items())):
-            part = ox.BlankNode(f"property{i:03d}")
-            add(ds, VOID + "propertyPartition", part)
-            add(part, VOID + "property", _n(prop))
-            add(part, VOID + "triples", _count(n))
-            add(part, VOID + "distinctSubjects", _count(subjects))
-            add(part, VOID + "distinctObjects", _count(objects))
+        :param base_url: the site root the description, endpoint and dumps are served under
+            (ends in ``/``): the request's host for the server, the public base for an export.
+        """
+        t = (self._dataset + self._statistics + self._access(base_url)
+             + self._distributions(base_url)
+             + prefix_declarations(self.sparql, ox.NamedNode(DATASET)))
+        return labels(self.sparql).add_to(unique_triples(t))
 
-        # each named graph: counts, classes, its dump; which evidence status it holds
-        for graph in self.graph_counts:
-            t.extend(self._graph_counts_triples(graph, base_url, link_from_dataset=True))
-        for quad in self.store.quads_for_pattern(None, _n(SHORTCUT_GRAPH), None):
-            t.append(ox.Triple(quad.subject, quad.predicate, quad.object))
-        return with_labels(self.store, unique_triples(t))
+    # -- one named graph -------------------------------------------------------
 
-    def _graph_counts_triples(self, graph: str, base_url: str, *,
-                              link_from_dataset: bool) -> list[ox.Triple]:
-        counts = self.graph_counts.get(graph, Counts())
-        g = _n(graph)
-        key = graph_name(graph) or str(abs(hash(graph)))
-        t: list[ox.Triple] = []
-
-        def add(s: ox.NamedNode | ox.BlankNode, p: str, o: object) -> None:
-            t.append(ox.Triple(s, _n(p), o))  # type: ignore[arg-type]
-
-        if link_from_dataset:
-            add(_n(DATASET), VOID + "subset", g)
-        add(g, str(RDF_TYPE.value), _n(VOID + "Dataset"))
-        add(g, str(RDF_TYPE.value), _n(SD + "NamedGraph"))
-        add(g, SD + "name", g)
-        add(g, VOID + "triples", _count(counts.triples))
-        add(g, VOID + "entities", _count(counts.entities))
-        add(g, VOID + "distinctSubjects", _count(counts.distinct_subjects))
-        add(g, VOID + "distinctObjects", _count(counts.distinct_objects))
-        add(g, VOID + "properties", _count(counts.properties))
-        add(g, VOID + "classes", _count(counts.classes))
-        add(g, VOID + "sparqlEndpoint", _n(base_url + "sparql"))
-        dump = self.graph_dump_url(graph, base_url)
-        if dump:
-            add(g, VOID + "dataDump", _n(dump))
-        for i, (cls, n) in enumerate(sorted(counts.class_entities.items())):
-            part = ox.BlankNode(f"g{_safe(key)}class{i:03d}")
-            add(g, VOID + "classPartition", part)
-            add(part, VOID + "class", _n(cls))
-            add(part, VOID + "entities", _count(n))
-        return t
+    def _graph_triples(self, graph: str) -> list[ox.Triple]:
+        return self.sparql.construct(QUERIES + "graph", {"graph": ox.NamedNode(graph)})
 
     def graph_triples(self, graph: str, base_url: str) -> list[ox.Triple]:
         """What ``/graph/{name}`` answers: the graph's provenance description, its counts,
         the classes in it and a link to its dump."""
-        g = _n(graph)
-        t = [ox.Triple(q.subject, q.predicate, q.object)
-             for q in self.store.quads_for_pattern(g, None, None, _n(PROVENANCE_GRAPH))]
-        t.extend(self._graph_counts_triples(graph, base_url, link_from_dataset=False))
-        t.append(ox.Triple(g, _n(DCTERMS + "isPartOf"), _n(DATASET)))
-        for quad in self.store.quads_for_pattern(None, _n(SHORTCUT_GRAPH), g):
-            t.append(ox.Triple(quad.subject, quad.predicate, quad.object))
-        return with_labels(self.store, unique_triples(t))
+        node = ox.NamedNode(graph)
+        t = self._measured.about(node) + [
+            x for x in self._access(base_url) if x.subject == node] + self._graph(graph)
+        return labels(self.sparql).add_to(unique_triples(t))
 
     def graph_summary(self, graph: str) -> GraphSummary:
         """What the HTML page of a named graph shows."""
-        g = _n(graph)
-
-        def literal(p: str) -> str:
-            for quad in self.store.quads_for_pattern(g, _n(p), None, _n(PROVENANCE_GRAPH)):
-                return quad.object.value
-            return ""
-
-        derived = sorted(q.object.value for q in self.store.quads_for_pattern(
-            g, _n(PROV + "wasDerivedFrom"), None) if isinstance(q.object, ox.NamedNode))
-        status = next((q.subject.value for q in self.store.quads_for_pattern(
-            None, _n(SHORTCUT_GRAPH), g)), None)
+        node = ox.NamedNode(graph)
+        described = _Triples(self._graph(graph))
+        status = [t.subject.value for t in self._graph(graph)
+                  if t.predicate.value == PCM + "shortcutGraph"]
         return GraphSummary(
             iri=graph,
             name=graph_name(graph) or graph,
-            label=literal(RDFS + "label") or graph_name(graph) or graph,
-            title=literal(DCTERMS + "title"),
-            description=literal(DCTERMS + "description"),
-            derived_from=derived,
+            label=described.text(node, RDFS + "label") or graph_name(graph) or graph,
+            title=described.text(node, DCTERMS + "title"),
+            description=described.text(node, DCTERMS + "description"),
+            derived_from=sorted(o.value for o in described.objects(node, PROV + "wasDerivedFrom")
+                                if isinstance(o, ox.NamedNode)),
             counts=self.graph_counts.get(graph, Counts()),
-            status=status,
+            status=status[0] if status else None,
         )
-
-
-def _safe(text: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in text)
-

@@ -13,7 +13,11 @@ One set per release (the ontology's ``owl:versionInfo``), also published as ``la
 The server writes them once per data version into a cache folder (atomically: a set is
 built in a temporary folder and renamed into place, so concurrent workers never see half a
 set and all serve the same bytes) and serves them as files. ``peerchange export`` writes the
-same set to a folder for static publishing.
+same set to a folder for static publishing, with the VoID description (``void.ttl``).
+
+The writer reads every quad of the store once, directly: a dump is the store's content,
+streamed, not the answer to a query (the JSON-LD context comes through the SPARQL service,
+:func:`peerchange.services.terms.published_context`).
 """
 
 from __future__ import annotations
@@ -35,21 +39,22 @@ import pyoxigraph as ox
 
 from peerchange.core.errors import NotFound, PeerchangeError
 from peerchange.core.formats import RDF_FORMATS, find_format
-from peerchange.core.knowledge_graph import KnowledgeGraph
-from peerchange.core.namespaces import GRAPH, PREFIXES
+from peerchange.core.namespaces import PREFIXES
 from peerchange.services.dataset_description import (
     DUMPS,
     DatasetDescriptionService,
     graph_name,
+    release_of,
 )
 from peerchange.services.rdf_writer import (
-    build_context,
     canonical_blank_nodes,
     compact_jsonld,
     sort_key,
     used_prefixes,
     write_document,
 )
+from peerchange.services.sparql import SparqlService
+from peerchange.services.terms import published_context
 
 Progress = Callable[[str], None]
 # bump when the files or their layout change, so old cached sets are not served
@@ -112,9 +117,6 @@ class DumpSet:
         raise DumpNotFound(f"There is no dump called {name!r} in release {self.release}; "
                            f"the files are: {names}.")
 
-    def path(self, name: str) -> Path:
-        return self.folder / self.file(name).name
-
 
 def default_cache_dir() -> Path:
     """``$XDG_CACHE_HOME/peerchange/dumps`` (``~/.cache/peerchange/dumps``)."""
@@ -131,14 +133,12 @@ def _write(path: Path, data: bytes, *, gz: bool = False) -> bytes:
     return data
 
 
-def write_dumps(graph: KnowledgeGraph, folder: Path, *, progress: Progress = lambda _: None
+def write_dumps(sparql: SparqlService, folder: Path, *, progress: Progress = lambda _: None
                 ) -> DumpSet:
     """Write the full set of dumps of ``graph`` into ``folder`` (created if needed)."""
     start = time.perf_counter()
-    store = graph.store
-    description = DatasetDescriptionService(graph)
-    release = description.release
-    quads = sorted(canonical_blank_nodes(list(store)), key=sort_key)
+    graph = sparql.graph
+    quads = sorted(canonical_blank_nodes(list(graph.store)), key=sort_key)
     triples: list[ox.Triple] = []
     seen: set[ox.Triple] = set()
     for q in quads:
@@ -147,9 +147,13 @@ def write_dumps(graph: KnowledgeGraph, folder: Path, *, progress: Progress = lam
             seen.add(t)
             triples.append(t)
     triples.sort(key=sort_key)
-    context = build_context(store)
-    graphs = sorted({q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)
-                     and graph_name(q.graph_name.value)})
+    context = published_context(sparql)
+    in_graph: dict[str, list[ox.Triple]] = {}
+    for q in quads:
+        if isinstance(q.graph_name, ox.NamedNode) and graph_name(q.graph_name.value):
+            in_graph.setdefault(q.graph_name.value, []).append(
+                ox.Triple(q.subject, q.predicate, q.object))
+    graphs = sorted(in_graph)
     steps = len(DUMPS) + len(graphs)
     files: list[DumpFile] = []
     step = 0
@@ -189,13 +193,12 @@ def write_dumps(graph: KnowledgeGraph, folder: Path, *, progress: Progress = lam
     assert TURTLE is not None
     for iri in graphs:
         name = f"graphs/{graph_name(iri)}.ttl"
-        in_graph = [ox.Triple(q.subject, q.predicate, q.object)
-                    for q in store.quads_for_pattern(None, None, None, ox.NamedNode(iri))]
-        data = _write(folder / name, write_document(in_graph, TURTLE, context=context))
+        data = _write(folder / name, write_document(in_graph[iri], TURTLE, context=context))
         record(name, f"Turtle dump of the named graph {iri}", "text/turtle", data,
-               len(in_graph), graph_iri=iri)
+               len(in_graph[iri]), graph_iri=iri)
 
-    dump_set = DumpSet(folder, release, graph.version, files, time.perf_counter() - start)
+    dump_set = DumpSet(folder, release_of(graph), graph.version, files,
+                       time.perf_counter() - start)
     (folder / CHECKSUMS).write_text("".join(f"{f.sha256}  {f.name}\n" for f in files))
     (folder / MANIFEST).write_text(json.dumps(_manifest(dump_set), indent=1) + "\n")
     return dump_set
@@ -228,15 +231,16 @@ def read_dump_set(folder: Path) -> DumpSet | None:
 class DumpService:
     """The dumps of one loaded graph, written once into a cache folder and reused."""
 
-    def __init__(self, graph: KnowledgeGraph, cache_dir: str | Path | None = None) -> None:
-        self.graph = graph
+    def __init__(self, sparql: SparqlService, cache_dir: str | Path | None = None) -> None:
+        self.sparql = sparql
+        self.graph = sparql.graph
         self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
         self._lock = threading.Lock()
         self._set: DumpSet | None = None
 
     @property
     def release(self) -> str:
-        return DatasetDescriptionService(self.graph).release
+        return release_of(self.graph)
 
     @property
     def folder(self) -> Path:
@@ -261,7 +265,7 @@ class DumpService:
                               f"{exc.strerror}; set PEERCHANGE_DUMPS_DIR to a writable "
                               "folder") from None
         try:
-            write_dumps(self.graph, tmp, progress=progress)
+            write_dumps(self.sparql, tmp, progress=progress)
             try:
                 tmp.rename(self.folder)
             except OSError:
@@ -301,7 +305,7 @@ class DumpService:
         return _manifest(self.ensure())
 
 
-def export_dumps(graph: KnowledgeGraph, directory: Path, *, base_url: str,
+def export_dumps(sparql: SparqlService, directory: Path, *, base_url: str,
                  progress: Progress = lambda _: None) -> tuple[DumpSet, list[Path]]:
     """Write the dumps of ``graph`` to ``directory/{release}/`` and ``directory/latest/``
     with a VoID description (``void.ttl``) whose dump URLs start with
@@ -311,7 +315,8 @@ def export_dumps(graph: KnowledgeGraph, directory: Path, *, base_url: str,
     :return: the release's set and the folders written.
     :raise ExportError: when the folder cannot be written.
     """
-    description = DatasetDescriptionService(graph)
+    graph = sparql.graph
+    description = DatasetDescriptionService(sparql)
     release = description.release
     target = directory / release
     latest = directory / LATEST
@@ -322,7 +327,7 @@ def export_dumps(graph: KnowledgeGraph, directory: Path, *, base_url: str,
         raise ExportError(f"cannot write to {directory}: {exc.strerror}") from None
     try:
         progress(f"writing release {release} (data version {graph.version})")
-        dump_set = write_dumps(graph, tmp, progress=progress)
+        dump_set = write_dumps(sparql, tmp, progress=progress)
         assert TURTLE is not None
         void = description.document(base_url, TURTLE, None)
         (tmp / "void.ttl").write_bytes(void)
@@ -341,6 +346,6 @@ def export_dumps(graph: KnowledgeGraph, directory: Path, *, base_url: str,
 
 
 __all__ = [
-    "DumpFile", "DumpNotFound", "DumpService", "DumpSet", "ExportError", "GRAPH", "LATEST",
+    "DumpFile", "DumpNotFound", "DumpService", "DumpSet", "ExportError", "LATEST",
     "default_cache_dir", "export_dumps", "read_dump_set", "write_dumps",
 ]

@@ -1,11 +1,12 @@
 """Write RDF documents for linked-data clients: Turtle, RDF/XML, N-Triples, and JSON-LD
-compacted with the published ``@context``.
+compacted with the published ``@context`` (built once in :mod:`peerchange.services.terms`,
+served at ``/context.jsonld``).
 
-The context (served at ``/context.jsonld``) maps the published prefixes and gives each of
-the ontology's own properties a short term (object properties coerce their values to IRIs).
-Compaction is done by PyLD, the JSON-LD reference implementation for Python; its input is
-pyoxigraph's expanded JSON-LD, so nothing is re-parsed. PyLD never fetches a remote
-context here: its document loader refuses every URL.
+Blank nodes are relabelled from the graph's structure and triples sorted, so the same data
+gives the same bytes on every load and every server. Compaction is done by PyLD, the
+JSON-LD reference implementation for Python; its input is pyoxigraph's expanded JSON-LD,
+so nothing is re-parsed. PyLD never fetches a remote context here: its document loader
+refuses every URL.
 """
 
 from __future__ import annotations
@@ -20,21 +21,15 @@ import pyoxigraph as ox
 from pyld import jsonld
 
 from peerchange.core.formats import RDF_FORMATS, Format, find_format
-from peerchange.core.namespaces import PCM, PREFIXES
-from peerchange.core.queryfiles import get_query
+from peerchange.core.namespaces import DOCUMENT_PREFIXES, LABEL_PROPERTIES
 
 # The RDF formats of a resource document, Turtle (the default) first.
 DOCUMENT_FORMATS: tuple[Format, ...] = tuple(
     fmt for name in ("turtle", "jsonld", "rdfxml", "ntriples")
     if (fmt := find_format(name, RDF_FORMATS)) is not None
 )
-JSONLD = find_format("jsonld", RDF_FORMATS)
 CONTEXT_FILE = "context.jsonld"
-_LABEL_IRIS = {"http://www.w3.org/2000/01/rdf-schema#label",
-               "http://www.w3.org/2004/02/skos/core#prefLabel"}
 _PLAIN_LOCAL = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*[A-Za-z0-9_-]|[A-Za-z_]?")
-# Extra prefixes for the dataset description (not in the published query prefixes).
-EXTRA_PREFIXES = {"foaf": "http://xmlns.com/foaf/0.1/"}
 
 
 T = TypeVar("T", ox.Triple, ox.Quad)
@@ -51,23 +46,6 @@ class _NoRemoteContexts:
 
 
 _OPTIONS: dict[str, Any] = {"documentLoader": _NoRemoteContexts()}
-
-
-def build_context(store: ox.Store) -> dict[str, Any]:
-    """Return the published JSON-LD context document (``{"@context": {...}}``).
-
-    Prefixes first (``pcm``, ``pcd``, ``rdfs`` ...), then one term per property of the
-    ontology named by its local name (``groundedIn``, ``locator`` ...).
-    """
-    ctx: dict[str, Any] = dict(PREFIXES)
-    for row in get_query("internal/linked-data/context-terms").select(store):
-        iri = row["property"].value
-        local = iri[len(PCM):]
-        if not local or local in ctx or not local.replace("_", "").isalnum():
-            continue
-        is_object = row.get("object") is not None and row["object"].value == "true"
-        ctx[local] = {"@id": "pcm:" + local, "@type": "@id"} if is_object else "pcm:" + local
-    return {"@context": ctx}
 
 
 def _triples(items: Iterable[ox.Triple | ox.Quad]) -> list[ox.Triple]:
@@ -174,7 +152,7 @@ def write_document(
         other subjects, then the subjects that only carry a label.
     """
     items = canonical_blank_nodes(_triples(triples))
-    described = {t.subject for t in items if t.predicate.value not in _LABEL_IRIS}
+    described = {t.subject for t in items if t.predicate.value not in LABEL_PROPERTIES}
     focus_node = ox.NamedNode(focus) if focus else None
 
     def rank(t: ox.Triple) -> tuple[int, tuple[str, ...]]:
@@ -193,13 +171,12 @@ def write_document(
 
 
 def used_prefixes(triples: Iterable[ox.Triple]) -> dict[str, str]:
-    """Return the published prefixes whose namespace some IRI in ``triples`` starts with.
+    """Return the document prefixes whose namespace some IRI in ``triples`` starts with.
 
     A prefix is left out when one of its IRIs has a local part that Turtle could only write
     with escapes (``pcd:mechanism\\/engagement``): such IRIs read better written in full.
     """
-    everything = {**PREFIXES, **EXTRA_PREFIXES}
-    namespaces = sorted(everything.items(), key=lambda kv: -len(kv[1]))
+    namespaces = sorted(DOCUMENT_PREFIXES.items(), key=lambda kv: -len(kv[1]))
     used: set[str] = set()
     awkward: set[str] = set()
     for t in triples:
@@ -217,4 +194,4 @@ def used_prefixes(triples: Iterable[ox.Triple]) -> dict[str, str]:
     used -= awkward
     # RDF/XML needs a prefix for every predicate namespace: keep rdf always
     used.add("rdf")
-    return {p: everything[p] for p in sorted(used)}
+    return {p: DOCUMENT_PREFIXES[p] for p in sorted(used)}

@@ -80,7 +80,6 @@ def render_error(exc: PeerchangeError) -> Response:
     if kind:
         view.suggestions = [Suggestion(s.id, s.label, _href(kind, s)) for s in view.suggestions]
     view.extra.update(g.get("peerchange_error_links") or {})
-    view.extra.update(g.get("peerchange_error_links") or {})
     media = _representation()
     if media == HTML:
         template = (NOT_FOUND_TEMPLATES.get(kind, DEFAULT_NOT_FOUND_TEMPLATE) if kind

@@ -29,11 +29,12 @@ from flask import Blueprint, Flask, Response, render_template, request, send_fil
 from peerchange import __version__
 from peerchange.core.errors import NotFound, Suggestion
 from peerchange.core.formats import Format
-from peerchange.core.namespaces import BASE, GRAPH, ONTOLOGY, PREFIXES
+from peerchange.core.namespaces import BASE, EVIDENCE_STATUSES, GRAPH, ONTOLOGY, PREFIXES, VOID
 from peerchange.services.assembly import Services
 from peerchange.services.dumps import LATEST, DumpNotFound
 from peerchange.services.rdf_writer import CONTEXT_FILE, DOCUMENT_FORMATS
 from peerchange.services.resources import path_for_iri
+from peerchange.services.terms import published_context
 from peerchange.web.caching import etag_for
 from peerchange.web.negotiation import negotiate
 from peerchange.web.state import services
@@ -47,14 +48,10 @@ HTML = Format("html", "text/html", ("application/xhtml+xml",), "html")
 OFFERED: tuple[Format, ...] = (*DOCUMENT_FORMATS, HTML)
 EXTENSIONS: dict[str, Format] = {f.extension: f for f in OFFERED}
 EXTENSION_LIST = ", ".join("." + e for e in EXTENSIONS)
-ERROR_TYPES = ("text/plain", "text/html", "application/json")
 FORMAT_NAMES = {"turtle": "Turtle", "jsonld": "JSON-LD", "rdfxml": "RDF/XML",
                 "ntriples": "N-Triples", "html": "HTML"}
-STATUS_CLASSES = {
-    "https://w3id.org/peerchange/onto/StatedInSource": "stated",
-    "https://w3id.org/peerchange/onto/ReportedInCompanionPaper": "companion",
-    "https://w3id.org/peerchange/onto/CuratedInference": "curated",
-}
+# the CSS class of an evidence status: the name of the graph of its shortcut edges
+STATUS_CLASSES = {status: graph[len(GRAPH):] for status, graph in EVIDENCE_STATUSES.items()}
 
 
 def register(app: Flask) -> None:
@@ -325,7 +322,7 @@ def _dataset_document(fmt: Format) -> Response:
     etag = etag_for(services().graph.version, base, "dataset", fmt.name)
     links = [f'<{base}dataset.{f.extension}>; rel="alternate"; type="{f.media_type}"'
              for f in OFFERED if f is not fmt]
-    links.append('<http://rdfs.org/ns/void#>; rel="profile"')
+    links.append(f'<{VOID}>; rel="profile"')
     headers = {"Link": ", ".join(links), "Cache-Control": "public, no-cache"}
     if request.if_none_match.contains_weak(etag):
         resp = Response(status=304, headers=headers)
@@ -349,7 +346,7 @@ def _dataset_document(fmt: Format) -> Response:
 @bp.get("/" + CONTEXT_FILE)
 def context() -> Response:
     """The published JSON-LD context."""
-    body = json.dumps(_ld().resources.context, indent=1, ensure_ascii=False) + "\n"
+    body = json.dumps(published_context(_ld().sparql), indent=1, ensure_ascii=False) + "\n"
     resp = Response(body, content_type="application/ld+json")
     resp.set_etag(etag_for(services().graph.version, "context"))
     resp.headers["Cache-Control"] = "public, no-cache"

@@ -14,25 +14,33 @@
 
 Unknown slugs and keys answer 404 with the closest matches. Every page shows the evidence
 status of each link beside it, as text, with a legend of the three statuses.
+
+A view resolves the slug or key (from the service's cached lists), negotiates the format and
+redirects a non-canonical name before anything is built; its ETag is known then (data
+version, resolved IRI, format), so a client that holds it gets 304 without a query. JSON,
+Turtle and the bibliographies come from :mod:`peerchange.services.trace.documents`, the
+renderers the command line uses too.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
+from peerchange import __version__
 from peerchange.core.errors import NotFound
 from peerchange.core.formats import RDF_FORMATS, Format
 from peerchange.services import bibliography
-from peerchange.services.trace import (
-    ROLE_NOTES,
-    TraceService,
-    kind_of,
-    local_path,
-    work_dict,
+from peerchange.services.trace import ROLE_NOTES, TraceService, kind_of, local_path
+from peerchange.services.trace.documents import (
+    reference_list_document,
+    reverse_trace_document,
+    trace_document,
 )
+from peerchange.services.trace.json import dumps
+from peerchange.web.caching import etag_for
 from peerchange.web.errors import errors_as
 from peerchange.web.negotiation import negotiate
 from peerchange.web.state import services
@@ -95,10 +103,16 @@ def _choose(formats: tuple[Format, ...], forced: Format | None, what: str) -> Fo
                      format_param=request.args.getlist("format"), what=what)
 
 
-def _respond(body: str | bytes, fmt: Format | bibliography.BibliographyFormat, *,
-             alternates: list[tuple[str, str]] = (), status: int = 200,
+def _respond(body: Callable[[], str | bytes], fmt: Format | bibliography.BibliographyFormat,
+             *, selects: tuple[object, ...], alternates: list[tuple[str, str]] = (),
              download: str | None = None) -> Response:
-    resp = Response(body, status=status, content_type=fmt.content_type)
+    """Answer ``body()`` in ``fmt``, or 304 without building it.
+
+    The ETag is known before the body: the data version, the code's version and the
+    request's site root and path, then ``selects`` (what the view resolved: the resource's
+    IRI, the format). A client that holds it gets 304 and no query runs.
+    """
+    resp = Response(content_type=fmt.content_type)
     resp.headers["Vary"] = "Accept"
     links = [f'<{href}>; rel="alternate"; type="{media}"' for href, media in alternates]
     if links:
@@ -106,10 +120,12 @@ def _respond(body: str | bytes, fmt: Format | bibliography.BibliographyFormat, *
     if download:
         resp.headers["Content-Disposition"] = f'attachment; filename="{download}"'
     resp.headers["Cache-Control"] = "public, max-age=300"
-    if status == 200:
-        resp.add_etag()
-        resp.make_conditional(request)
-    return resp
+    etag = etag_for(service().version, __version__, request.script_root, request.path,
+                    *selects)
+    resp.set_etag(etag)
+    if not request.if_none_match.contains_weak(etag):
+        resp.set_data(body())
+    return resp.make_conditional(request)
 
 
 def _errors_in(forced: Format | None) -> None:
@@ -137,23 +153,26 @@ def index() -> Response:
         return redirect(url_for("trace.trace", slug=mechanism.ref.slug), code=303)
     fmt = _choose(LIST_FORMATS, None, "the list of mechanisms")
     svc = service()
-    mechanisms = svc.mechanisms()
     alternates = [(url_for("trace.index", format=f.name), f.media_type) for f in LIST_FORMATS]
-    if fmt is JSON:
-        doc = {
-            "mechanisms": [
-                {"iri": m.iri, "slug": m.ref.slug, "label": m.label,
-                 "definition": m.definition, "trace": url_for("trace.trace", slug=m.ref.slug)}
-                for m in mechanisms
-            ],
-            "legend": [{"iri": s.iri, "key": s.key, "label": s.label,
-                        "definition": s.definition} for s in svc.statuses()],
-            "references": url_for("trace.references"),
-        }
-        return _respond(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", JSON,
-                        alternates=alternates)
-    body = render_template("trace/index.html", mechanisms=mechanisms, statuses=svc.statuses())
-    return _respond(body, HTML, alternates=alternates)
+
+    def body() -> str:
+        mechanisms = svc.mechanisms()
+        if fmt is JSON:
+            return dumps({
+                "mechanisms": [
+                    {"iri": m.iri, "slug": m.ref.slug, "label": m.label,
+                     "definition": m.definition,
+                     "trace": url_for("trace.trace", slug=m.ref.slug)}
+                    for m in mechanisms
+                ],
+                "legend": [{"iri": s.iri, "key": s.key, "label": s.label,
+                            "definition": s.definition} for s in svc.statuses()],
+                "references": url_for("trace.references"),
+            })
+        return render_template("trace/index.html", mechanisms=mechanisms,
+                               statuses=svc.statuses())
+
+    return _respond(body, fmt, selects=("index", fmt.name), alternates=alternates)
 
 
 @bp.get("/trace/<slug>")
@@ -164,11 +183,12 @@ def trace(slug: str) -> Response:
 
 
 def _trace_page(text: str, *, forced: Format | None, canonical_redirect: bool) -> Response:
+    # resolve, negotiate and redirect from the cached mechanism list; build only on a miss
     svc = service()
     _errors_in(forced)
-    result = svc.trace(text)
+    mechanism = svc.find_mechanism(text)
     fmt = _choose(PAGE_FORMATS, forced, "a trace")
-    slug = result.slug
+    slug = mechanism.ref.slug
     if canonical_redirect and text != slug:
         suffix = f".{forced.extension}" if forced else ""
         target = url_for("trace.trace", slug=slug + suffix, **request.args)
@@ -177,24 +197,25 @@ def _trace_page(text: str, *, forced: Format | None, canonical_redirect: bool) -
                   for f in PAGE_FORMATS]
     alternates += [(url_for("trace.trace_bibliography", slug=slug, filename=name), f.media_type)
                    for name, f in BIBLIOGRAPHY_FILES.items()]
-    if fmt is JSON:
-        doc = result.to_dict()
-        doc["links"] = {f.name: href for (href, _), f in zip(alternates, PAGE_FORMATS,
-                                                                 strict=False)}
-        doc["links"].update({
-            f.name: url_for("trace.trace_bibliography", slug=slug, filename=name)
-            for name, f in BIBLIOGRAPHY_FILES.items()
-        })
-        return _respond(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", JSON,
-                        alternates=alternates)
-    if fmt is TURTLE:
-        body = svc.turtle(svc.trace_triples(result),
-                          title=f"Trace of the change mechanism '{result.mechanism.label}'")
-        return _respond(body, TURTLE, alternates=alternates)
-    body = render_template("trace/mechanism.html", trace=result,
-                           works={w.work.key: w for w in result.works},
-                           counts=result.status_counts())
-    return _respond(body, HTML, alternates=alternates)
+
+    def body() -> str:
+        result = svc.trace(mechanism.iri)
+        if fmt is JSON:
+            links = {f.name: href for (href, _), f in zip(alternates, PAGE_FORMATS,
+                                                          strict=False)}
+            links.update({
+                f.name: url_for("trace.trace_bibliography", slug=slug, filename=name)
+                for name, f in BIBLIOGRAPHY_FILES.items()
+            })
+            return trace_document(svc, result, "json", links=links)
+        if fmt is TURTLE:
+            return trace_document(svc, result, "turtle")
+        return render_template("trace/mechanism.html", trace=result,
+                               works={w.work.key: w for w in result.works},
+                               counts=result.status_counts())
+
+    return _respond(body, fmt, selects=("trace", mechanism.iri, fmt.name),
+                    alternates=alternates)
 
 
 @bp.get("/trace/<slug>/<filename>")
@@ -205,13 +226,14 @@ def trace_bibliography(slug: str, filename: str) -> Response:
         names = ", ".join(BIBLIOGRAPHY_FILES)
         raise NotFound(f"Nothing is served at {request.path}. A trace's bibliography "
                        f"is at /trace/{slug}/ followed by one of: {names}.", kind="file")
-    result = service().trace(slug)
-    if result.slug != slug:
-        return redirect(url_for("trace.trace_bibliography", slug=result.slug,
+    svc = service()
+    mechanism = svc.find_mechanism(slug)
+    if mechanism.ref.slug != slug:
+        return redirect(url_for("trace.trace_bibliography", slug=mechanism.ref.slug,
                                 filename=filename), code=301)
-    works = [w.work for w in result.works]
-    return _respond(bibliography.render(works, fmt), fmt,
-                    download=f"peerchange-trace-{result.slug}.{fmt.extension}")
+    return _respond(lambda: trace_document(svc, svc.trace(mechanism.iri), fmt), fmt,
+                    selects=("bibliography", mechanism.iri, fmt.name),
+                    download=f"peerchange-trace-{mechanism.ref.slug}.{fmt.extension}")
 
 
 # ---------------------------------------------------------------------------
@@ -225,28 +247,28 @@ def cited(key: str) -> Response:
     stem, forced = _split_extension(key, PAGE_FORMATS)
     svc = service()
     _errors_in(forced)
-    result = svc.cited(stem)
+    work = svc.find_work(stem)
     fmt = _choose(PAGE_FORMATS, forced, "a reverse trace")
-    if result.work.key != stem:
+    if work.key != stem:
         suffix = f".{forced.extension}" if forced else ""
-        return redirect(url_for("trace.cited", key=result.work.key + suffix, **request.args),
+        return redirect(url_for("trace.cited", key=work.key + suffix, **request.args),
                         code=301)
-    k = result.work.key
+    k = work.key
     alternates = [(url_for("trace.cited", key=f"{k}.{f.extension}"), f.media_type)
                   for f in PAGE_FORMATS]
-    if fmt is JSON:
-        doc = result.to_dict()
-        doc["links"] = {"mechanisms": {m.mechanism.slug: url_for("trace.trace",
-                                                                 slug=m.mechanism.slug)
-                                       for m in result.mechanisms}}
-        return _respond(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", JSON,
-                        alternates=alternates)
-    if fmt is TURTLE:
-        body = svc.turtle(svc.reverse_trace_triples(result),
-                          title=f"Reverse trace of the work {k}: the claims that cite it")
-        return _respond(body, TURTLE, alternates=alternates)
-    body = render_template("trace/cited.html", reverse=result, statuses=result.statuses)
-    return _respond(body, HTML, alternates=alternates)
+
+    def body() -> str:
+        result = svc.cited(work.key)
+        if fmt is JSON:
+            links = {"mechanisms": {m.mechanism.slug: url_for("trace.trace",
+                                                              slug=m.mechanism.slug)
+                                    for m in result.mechanisms}}
+            return reverse_trace_document(svc, result, "json", links=links)
+        if fmt is TURTLE:
+            return reverse_trace_document(svc, result, "turtle")
+        return render_template("trace/cited.html", reverse=result, statuses=result.statuses)
+
+    return _respond(body, fmt, selects=("cited", work.iri, fmt.name), alternates=alternates)
 
 
 # ---------------------------------------------------------------------------
@@ -273,23 +295,25 @@ def references_file(ext: str) -> Response:
                 "(.html, .json) and as a bibliography at /references.bib, /references.ris and "
                 "/references.csl.json.", kind="file") from None
         return _references_page(page)
-    works = service().reference_list()
-    return _respond(bibliography.render(works, fmt), fmt,
+    svc = service()
+    return _respond(lambda: reference_list_document(svc.reference_list(), fmt), fmt,
+                    selects=("references", fmt.name),
                     download=f"peerchange-references.{fmt.extension}")
 
 
 def _references_page(forced: Format | None) -> Response:
     fmt = _choose(LIST_FORMATS, forced, "the reference list")
-    works = service().reference_list()
+    svc = service()
     alternates = [(url_for("trace.references_file", ext=f.extension), f.media_type)
                   for f in LIST_FORMATS]
     alternates += [(url_for("trace.references_file", ext=f.extension), f.media_type)
                    for f in bibliography.BIBLIOGRAPHY_FORMATS.values()]
-    if fmt is JSON:
-        doc = {"count": len(works),
-               "works": [{**work_dict(w), "cited": url_for("trace.cited", key=w.key)}
-                         for w in works]}
-        return _respond(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", JSON,
-                        alternates=alternates)
-    body = render_template("trace/references.html", works=works)
-    return _respond(body, HTML, alternates=alternates)
+
+    def body() -> str:
+        works = svc.reference_list()
+        if fmt is JSON:
+            return reference_list_document(
+                works, "json", cited={w.key: url_for("trace.cited", key=w.key) for w in works})
+        return render_template("trace/references.html", works=works)
+
+    return _respond(body, fmt, selects=("references", fmt.name), alternates=alternates)

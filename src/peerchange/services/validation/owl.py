@@ -13,11 +13,12 @@ import tempfile
 import time
 
 from peerchange.core.errors import ValidationUnavailable
+from peerchange.core.namespaces import OWL
 from peerchange.core.sources import Source
 from peerchange.core.store import source_ntriples
 from peerchange.services.validation.report import FAILED, SKIPPED, VIOLATION, Finding, Phase
 
-OWL_NOTHING = "http://www.w3.org/2002/07/owl#Nothing"
+OWL_NOTHING = OWL + "Nothing"
 
 
 def java_executable() -> str | None:

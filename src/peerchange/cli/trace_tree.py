@@ -1,21 +1,13 @@
-"""``peerchange trace``: the reviewer's trace in the terminal.
-
-Prints the trace of a change mechanism as a tree (or as JSON, Turtle, BibTeX, RIS or
-CSL-JSON), the reverse trace of a work with ``--cited``, or the paper's whole reference
-list with ``--references``. The same service answers ``/trace`` and ``/cited`` on the web.
+"""The text tree of ``peerchange trace``: a trace, a reverse trace or the reference list
+drawn with box-drawing characters and wrapped to the terminal's width (the command line's
+own format; every other format comes from :mod:`peerchange.services.trace.documents`).
 """
 
 from __future__ import annotations
 
-import json
-import shutil
 import textwrap
 from collections.abc import Iterator
 
-import click
-
-from peerchange.cli import handle_errors
-from peerchange.services import bibliography
 from peerchange.services.trace import (
     Claim,
     Gap,
@@ -25,8 +17,6 @@ from peerchange.services.trace import (
     Trace,
     Work,
 )
-
-FORMATS = ["text", "json", "turtle", "bibtex", "ris", "csl-json"]
 
 # box-drawing pieces of the tree
 TEE, LAST, PIPE, BLANK = "├── ", "└── ", "│   ", "    "
@@ -245,79 +235,3 @@ def render_works(works: list[Work], width: int) -> str:
     for w in works:
         _work_tree(root, w, [])
     return "\n".join(root.lines(width)) + "\n"
-
-
-@click.command("trace")
-@click.argument("text", required=False, metavar="TEXT-OR-IRI")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="A tree in the terminal, the trace as JSON or Turtle, or the works it cites "
-                   "as BibTeX, RIS or CSL-JSON.")
-@click.option("--cited", is_flag=True,
-              help="TEXT-OR-IRI is a reference key (e.g. Bandura1977): show the reverse trace "
-                   "of that work, every claim it is cited in and in which role.")
-@click.option("--references", "whole_list", is_flag=True,
-              help="The paper's whole reference list (60 works) instead of a trace.")
-@click.option("--width", type=click.IntRange(40), default=None,
-              help="Wrap the tree at this many columns (default: the terminal's width).")
-@handle_errors
-def trace(text: str | None, fmt: str, cited: bool, whole_list: bool, width: int | None) -> None:
-    """Trace a change mechanism back to the theory and literature that support it.
-
-    TEXT-OR-IRI names the mechanism: its label (matched case-insensitively and fuzzily,
-    e.g. "role modelling"), the last segment of its IRI (role-modelling) or its IRI. The
-    tree shows every link with its evidence status (stated in the source, reported in a
-    companion paper, curated inference), the locator or rationale, the works cited and in
-    which role, and the gaps the material leaves.
-
-    Exit codes: 0 printed, 2 nothing matches (the closest matches are listed) or bad usage.
-    """
-    from peerchange.core.config import Settings
-    from peerchange.core.knowledge_graph import load_graph
-    from peerchange.services.assembly import build_services
-
-    if whole_list and (text or cited):
-        raise click.UsageError("--references takes no TEXT-OR-IRI and no --cited.")
-    if not whole_list and not text:
-        raise click.UsageError(
-            "Name a mechanism (e.g. peerchange trace \"role modelling\"), a work with "
-            "--cited KEY, or use --references.")
-    width = width or min(shutil.get_terminal_size((100, 24)).columns, 120)
-    svc = build_services(Settings.from_env(), load_graph()).trace
-
-    if whole_list:
-        works = svc.reference_list()
-        if fmt == "text":
-            out = render_works(works, width)
-        elif fmt == "json":
-            from peerchange.services.trace import work_dict
-
-            out = json.dumps({"count": len(works), "works": [work_dict(w) for w in works]},
-                             ensure_ascii=False, indent=1) + "\n"
-        elif fmt == "turtle":
-            raise click.UsageError("--references offers text, json, bibtex, ris and csl-json.")
-        else:
-            out = bibliography.render(works, fmt)
-    elif cited:
-        reverse = svc.cited(text or "")
-        if fmt == "text":
-            out = render_reverse(reverse, width)
-        elif fmt == "json":
-            out = json.dumps(reverse.to_dict(), ensure_ascii=False, indent=1) + "\n"
-        elif fmt == "turtle":
-            out = svc.turtle(svc.reverse_trace_triples(reverse),
-                             title=f"Reverse trace of the work {reverse.work.key}").decode()
-        else:
-            out = bibliography.render([reverse.work], fmt)
-    else:
-        result = svc.trace(text or "")
-        if fmt == "text":
-            out = render_trace(result, width)
-        elif fmt == "json":
-            out = json.dumps(result.to_dict(), ensure_ascii=False, indent=1) + "\n"
-        elif fmt == "turtle":
-            out = svc.turtle(svc.trace_triples(result),
-                             title=f"Trace of the change mechanism '{result.mechanism.label}'"
-                             ).decode()
-        else:
-            out = bibliography.render([w.work for w in result.works], fmt)
-    click.echo(out, nl=False)

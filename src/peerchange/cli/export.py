@@ -6,9 +6,16 @@ from pathlib import Path
 
 import click
 
-from peerchange.cli import _extra_sources, _progress, handle_errors
+from peerchange.cli.common import (
+    extra_sources,
+    handle_errors,
+    indented,
+    load_services,
+    progress_printer,
+)
+from peerchange.core.namespaces import BASE
 
-DEFAULT_BASE_URL = "https://w3id.org/peerchange/"
+DEFAULT_BASE_URL = BASE
 
 
 @click.command()
@@ -34,21 +41,22 @@ def export(directory: Path, extra_files: tuple[str, ...], graphs: tuple[str, ...
     --base-url). The release is the ontology's owl:versionInfo. Both folders are replaced;
     nothing else in DIRECTORY is touched. Publish DIRECTORY as BASE-URL/dumps/.
     """
-    from peerchange.core.knowledge_graph import load_graph
+    from peerchange.core.config import Settings
     from peerchange.services.dumps import ExportError, export_dumps
 
-    progress = _progress(quiet)
+    progress = progress_printer(quiet)
     if directory.exists() and not directory.is_dir():
         raise ExportError(f"{directory} is a file; give a folder to write the dumps into")
     if not base_url.endswith("/"):
         base_url += "/"
     progress("Loading the knowledge graph")
-    graph = load_graph(_extra_sources(extra_files, graphs),
-                       progress=lambda line: progress("  " + line))
+    services = load_services(Settings.from_env(), extra_sources(extra_files, graphs),
+                             progress=indented(progress))
+    graph = services.graph
     progress(f"Loaded {graph.triples:,} triples in {len(graph.graph_counts)} named graphs "
              f"(data version {graph.version})")
-    dump_set, folders = export_dumps(graph, directory, base_url=base_url,
-                                     progress=lambda line: progress("  " + line))
+    dump_set, folders = export_dumps(services.sparql, directory, base_url=base_url,
+                                     progress=indented(progress))
     progress(f"Done in {dump_set.seconds:.2f} s")
     for f in dump_set.files:
         click.echo(f"{f.size:>12,}  {f.name}")

@@ -1,0 +1,52 @@
+"""Remember what a service derives from one version of the data.
+
+The labels, the JSON-LD context and the service description are functions of the data
+(and of a few hashable arguments), however many service objects ask for them: keyed by
+the data version (a digest of the loaded sources), they are computed once and shared by
+every service over the same data, and a graph loaded from other sources never gets
+another's.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Hashable
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from peerchange.services.sparql import SparqlService
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def per_data_version(maxsize: int = 8) -> Callable[
+        [Callable[Concatenate[SparqlService, P], R]],
+        Callable[Concatenate[SparqlService, P], R]]:
+    """Decorate ``f(sparql, *args)`` to compute once per (data version, ``args``).
+
+    ``args`` must be hashable; the oldest answer is dropped beyond ``maxsize``. Two threads
+    asking at once may both compute; the answers are the same.
+    """
+
+    def decorate(f: Callable[Concatenate[SparqlService, P], R]
+                 ) -> Callable[Concatenate[SparqlService, P], R]:
+        answers: dict[tuple[Hashable, ...], R] = {}
+        lock = threading.Lock()
+
+        @functools.wraps(f)
+        def cached(sparql: SparqlService, *args: P.args, **kwargs: P.kwargs) -> R:
+            key: tuple[Any, ...] = (sparql.graph.version, *args, *sorted(kwargs.items()))
+            with lock:
+                if key in answers:
+                    return answers[key]
+            answer = f(sparql, *args, **kwargs)
+            with lock:
+                while len(answers) >= maxsize:
+                    answers.pop(next(iter(answers)))
+                answers[key] = answer
+            return answer
+
+        return cached
+
+    return decorate

@@ -1,0 +1,233 @@
+"""The trace service: lookups, traces and reverse traces over one knowledge graph, cached
+per data version.
+
+Queries (``queries/internal/trace/``), at most once per data version each:
+
+- the tables every trace uses: ``evidence-statuses``, ``mechanisms``,
+  ``bibliography-works`` and ``bibliography-authors``, ``gaps``; ``reference-list`` for
+  reverse traces and ``/references``;
+- one query per trace (``trace.rq``, bound to the mechanism) and per reverse trace
+  (``cited.rq``, bound to the work): the neighbourhood the builder walks, in rows that
+  also carry the RDF of what it shows; for a trace asked for as RDF, ``trace-rdf.rq``
+  adds the works and gaps it shows (left out of ``trace.rq``: HTML and JSON do not need
+  them).
+
+So an uncached trace costs at most seven queries in any format (one or two once the tables
+are read), a reverse trace seven, and a cached one none. Everything is kept per data version
+(``graph.version``), in the service (never at class level): when the data changes, the
+next call starts afresh.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import pyoxigraph as ox
+
+from peerchange.services.sparql import SparqlService
+from peerchange.services.trace import builder, lookup, rdf, rows
+from peerchange.services.trace.model import Gap, Node, Status, Work
+from peerchange.services.trace.neighbourhood import Neighbourhood
+from peerchange.services.trace.traces import ReverseTrace, Trace
+
+#: How many traces (and, apart, reverse traces) the service keeps per data version.
+TRACE_CACHE_SIZE = 64
+
+T = TypeVar("T")
+
+
+@dataclass
+class _Built:
+    """A trace or reverse trace, with what its RDF is made from (the rows of the resources
+    it shows) and, once asked for, its RDF and Turtle."""
+
+    value: Any
+    source: Neighbourhood
+    resources: list[str]
+    title: str
+    # the query (and its bindings) that fetches the rest of its RDF, if its rows leave out
+    # some (a trace's leave out the works and gaps it shows)
+    rest: tuple[str, dict[str, ox.NamedNode]] | None
+    triples: list[ox.Triple] | None = None
+    turtle: bytes | None = None
+
+
+@dataclass
+class _Version:
+    """Everything the service keeps for one data version."""
+
+    version: str
+    tables: dict[str, Any] = field(default_factory=dict)
+    traces: OrderedDict[str, _Built] = field(default_factory=OrderedDict)
+    reverse: OrderedDict[str, _Built] = field(default_factory=OrderedDict)
+
+
+class TraceService:
+    """Traces over the graph of one :class:`SparqlService`. Safe to share between threads."""
+
+    def __init__(self, sparql: SparqlService) -> None:
+        self.sparql = sparql
+        self._lock = threading.RLock()
+        self._cache = _Version(version="")
+
+    @property
+    def version(self) -> str:
+        """The data version the answers are for (the graph's)."""
+        return self.sparql.graph.version
+
+    def _current(self) -> _Version:
+        with self._lock:
+            if self._cache.version != self.version:
+                self._cache = _Version(self.version)
+            return self._cache
+
+    def _table(self, name: str, load: Callable[[], T]) -> T:
+        """The table ``name`` of the current data version, loaded once."""
+        cache = self._current()
+        with self._lock:
+            if name not in cache.tables:
+                cache.tables[name] = load()
+            return cache.tables[name]
+
+    def _select(self, name: str, bindings: dict[str, ox.NamedNode] | None = None
+                ) -> list[dict[str, Any]]:
+        return self.sparql.select(f"internal/trace/{name}", bindings)
+
+    # -- the tables ---------------------------------------------------------
+
+    def statuses(self) -> list[Status]:
+        """The three evidence statuses, strongest first (the legend of every trace)."""
+        return self._table("statuses", lambda: rows.statuses(self._select("evidence-statuses")))
+
+    def mechanisms(self) -> list[Node]:
+        """Every change mechanism (label order)."""
+        return self._table("mechanisms", lambda: rows.mechanisms(self._select("mechanisms")))
+
+    def all_works(self) -> dict[str, Work]:
+        """Every work with a reference key, by key (the reference list, the paper, the
+        companion papers)."""
+        return self._table("works", lambda: rows.works(self._select("bibliography-works"),
+                                                       self._select("bibliography-authors")))
+
+    def all_gaps(self) -> list[Gap]:
+        """Every evidence gap with the resources it concerns."""
+        return self._table("gaps", lambda: rows.gaps(self._select("gaps")))
+
+    def reference_keys(self) -> list[str]:
+        """The keys of the works the study papers cite (their reference lists), sorted."""
+        return self._table("reference-list",
+                           lambda: rows.reference_keys(self._select("reference-list")))
+
+    def reference_list(self) -> list[Work]:
+        """The works of the paper's reference list (60 for Gillard et al. 2015), by key."""
+        works = self.all_works()
+        return [works[k] for k in self.reference_keys() if k in works]
+
+    # -- lookup -------------------------------------------------------------
+
+    def find_mechanism(self, text: str) -> Node:
+        """The mechanism named by ``text`` (see :func:`lookup.find_mechanism`); runs no
+        query once the mechanism list is cached.
+
+        :raise MechanismNotFound: with the closest mechanisms as suggestions.
+        """
+        return lookup.find_mechanism(self.mechanisms(), text)
+
+    def find_work(self, key: str) -> Work:
+        """The work with reference ``key`` (see :func:`lookup.find_work`).
+
+        :raise WorkNotFound: with the closest keys as suggestions.
+        """
+        return lookup.find_work(self.all_works(), key)
+
+    # -- traces -------------------------------------------------------------
+
+    def trace(self, text: str) -> Trace:
+        """The trace of the mechanism named by ``text`` (see :meth:`find_mechanism`)."""
+        trace: Trace = self._trace_entry(self.find_mechanism(text).iri).value
+        return trace
+
+    def cited(self, key: str) -> ReverseTrace:
+        """The reverse trace of the work with reference ``key``."""
+        reverse: ReverseTrace = self._reverse_entry(self.find_work(key)).value
+        return reverse
+
+    def trace_triples(self, trace: Trace) -> list[ox.Triple]:
+        """The RDF of a trace: its claims (with evidence lines), resources, works and gaps,
+        and the labels of what they link to (no bare shortcut edges)."""
+        return self._triples(self._trace_entry(trace.mechanism.iri))
+
+    def reverse_trace_triples(self, reverse: ReverseTrace) -> list[ox.Triple]:
+        """The RDF of a reverse trace."""
+        return self._triples(self._reverse_entry(reverse.work))
+
+    def trace_turtle(self, trace: Trace) -> bytes:
+        """The Turtle document of a trace (kept once written)."""
+        return self._turtle(self._trace_entry(trace.mechanism.iri))
+
+    def reverse_trace_turtle(self, reverse: ReverseTrace) -> bytes:
+        """The Turtle document of a reverse trace (kept once written)."""
+        return self._turtle(self._reverse_entry(reverse.work))
+
+    def _triples(self, entry: _Built) -> list[ox.Triple]:
+        if entry.triples is None:
+            sources = [entry.source]
+            if entry.rest is not None:
+                sources.append(Neighbourhood(self._select(*entry.rest)))
+            entry.triples = rdf.describe(sources, entry.resources)
+        return entry.triples
+
+    def _turtle(self, entry: _Built) -> bytes:
+        if entry.turtle is None:
+            entry.turtle = rdf.turtle(self._triples(entry), entry.title)
+        return entry.turtle
+
+    def _trace_entry(self, mechanism: str) -> _Built:
+        cache = self._current()
+        entry = self._cached(cache.traces, mechanism)
+        if entry is None:
+            bindings = {"mechanism": ox.NamedNode(mechanism)}
+            hood = self._neighbourhood("trace", bindings)
+            trace = builder.build_trace(mechanism, hood, self.statuses(), self.all_works(),
+                                        self.all_gaps())
+            resources = rdf.trace_resources(trace)
+            entry = self._keep(cache.traces, mechanism, _Built(
+                trace, hood.subset(resources, rdf.FOLLOW), resources,
+                rdf.trace_title(trace), rest=("trace-rdf", bindings)))
+        return entry
+
+    def _reverse_entry(self, work: Work) -> _Built:
+        cache = self._current()
+        entry = self._cached(cache.reverse, work.iri)
+        if entry is None:
+            hood = self._neighbourhood("cited", {"work": ox.NamedNode(work.iri)})
+            reverse = builder.build_reverse_trace(
+                work, hood, self.statuses(), self.mechanisms(), self.all_gaps(),
+                self.reference_keys())
+            resources = rdf.reverse_trace_resources(reverse)
+            entry = self._keep(cache.reverse, work.iri, _Built(
+                reverse, hood.subset(resources, rdf.FOLLOW), resources,
+                rdf.reverse_trace_title(reverse), rest=None))
+        return entry
+
+    def _neighbourhood(self, name: str, bindings: dict[str, ox.NamedNode]) -> Neighbourhood:
+        return Neighbourhood(self._select(name, bindings), self.statuses(), self.all_works())
+
+    def _cached(self, table: OrderedDict[str, _Built], key: str) -> _Built | None:
+        with self._lock:
+            entry = table.get(key)
+            if entry is not None:
+                table.move_to_end(key)
+            return entry
+
+    def _keep(self, table: OrderedDict[str, _Built], key: str, entry: _Built) -> _Built:
+        with self._lock:
+            entry = table.setdefault(key, entry)  # a concurrent build may have won
+            table.move_to_end(key)
+            while len(table) > TRACE_CACHE_SIZE:
+                table.popitem(last=False)
+            return entry

@@ -1,0 +1,236 @@
+"""What a trace costs: queries per uncached trace (batched), none on a cache hit or an ETag
+hit, caches kept per data version; and the RDF the batched rows give is complete."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Graph
+
+from peerchange.services.sparql import SparqlService
+from peerchange.services.trace import TraceService
+from tests.trace.conftest import ID, MECHANISMS, PCM, walk_claims
+
+#: The budget of query evaluations for one uncached trace or reverse trace, any format.
+BUDGET = 10
+
+TRACE_URLS = [f"/trace/{slug}{suffix}" for slug in MECHANISMS
+              for suffix in (".html", ".json", ".ttl", "/bibliography.bib")]
+CITED_URLS = [f"/cited/{key}{suffix}" for key in ("Bandura1977", "Gillard2015", "Bowlby1973")
+              for suffix in (".html", ".json", ".ttl")]
+PAGE_ACCEPTS = [("text/html", "text/html"), ("application/json", "application/json"),
+                ("text/turtle", "text/turtle")]
+
+
+@pytest.fixture()
+def cold(app, monkeypatch):
+    """The app with a trace service that has cached nothing yet; returns a function that
+    counts the queries a request runs."""
+    monkeypatch.setattr(app.services, "trace", TraceService(app.services.sparql))
+    client = app.test_client()
+
+    def get(url: str, **kwargs):
+        before = app.services.sparql.executed
+        resp = client.get(url, **kwargs)
+        return resp, app.services.sparql.executed - before
+
+    return get
+
+
+@pytest.mark.parametrize("url", TRACE_URLS + CITED_URLS)
+def test_an_uncached_trace_runs_at_most_ten_queries(cold, url):
+    resp, queries = cold(url)
+    assert resp.status_code == 200, resp.data
+    assert 0 < queries <= BUDGET, queries
+
+
+@pytest.mark.parametrize(("accept", "media"), PAGE_ACCEPTS)
+def test_negotiated_traces_stay_within_the_budget(cold, accept, media):
+    resp, queries = cold("/trace/role-modelling", headers={"Accept": accept})
+    assert resp.status_code == 200 and resp.content_type.startswith(media)
+    assert queries <= BUDGET
+    resp, queries = cold("/cited/Festinger1955", headers={"Accept": accept})
+    assert resp.status_code == 200 and resp.content_type.startswith(media)
+    assert queries <= BUDGET
+
+
+def test_once_the_tables_are_read_a_trace_is_one_query(cold):
+    """The tables (statuses, mechanisms, works, gaps, the reference list) are read once per
+    data version; then a trace or reverse trace is one query, and a trace's RDF one more
+    (its works and gaps, which HTML and JSON do not need)."""
+    cold("/trace/engagement.ttl")
+    cold("/cited/Bandura1977.ttl")
+    for url, expected in (("/trace/role-modelling.json", 1), ("/trace/role-modelling.ttl", 1),
+                          ("/trace/trusting-relationships.ttl", 2),
+                          ("/trace/trusting-relationships.html", 0),
+                          ("/cited/Bowlby1973.ttl", 1), ("/cited/Festinger1955.json", 1)):
+        resp, queries = cold(url)
+        assert resp.status_code == 200
+        assert queries == expected, url
+
+
+def test_the_two_trace_queries_walk_from_the_same_hubs():
+    """trace.rq and trace-rdf.rq start from the same hubs (the RDF's works and gaps are
+    those of the claims the trace is built from)."""
+    from peerchange.core.queryfiles import get_query
+
+    def walk(name: str) -> str:
+        lines = [ln for ln in get_query(f"internal/trace/{name}").text.splitlines()
+                 if not ln.lstrip().startswith("#")]
+        text = " ".join(" ".join(lines).split())
+        start = text.index("?mechanism (")
+        return text[start:text.index("?claim .", start)]
+
+    assert walk("trace") == walk("trace-rdf")
+
+
+@pytest.mark.parametrize("url", TRACE_URLS + CITED_URLS + ["/trace", "/references.json",
+                                                           "/references.bib"])
+def test_a_repeat_is_served_from_the_cache(cold, url):
+    first, _ = cold(url)
+    again, queries = cold(url)
+    assert queries == 0
+    assert again.status_code == 200
+    assert again.data == first.data
+    assert again.headers["ETag"] == first.headers["ETag"]
+
+
+@pytest.mark.parametrize("url", TRACE_URLS + CITED_URLS + ["/trace", "/references.json",
+                                                           "/references.bib"])
+def test_an_etag_hit_is_304_without_a_query(cold, url):
+    first, _ = cold(url)
+    resp, queries = cold(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert resp.status_code == 304
+    assert queries == 0
+    assert resp.data == b""
+    assert resp.headers["ETag"] == first.headers["ETag"]
+    for header in ("Vary", "Cache-Control"):
+        assert resp.headers[header] == first.headers[header]
+    assert resp.headers.get("Link") == first.headers.get("Link")
+
+
+def test_the_etag_is_checked_before_the_trace_is_built(app, cold, monkeypatch):
+    """A client holding the ETag of a trace gets 304 from a service that never built it
+    (another worker's, or this one's after a restart): resolving the slug needs the
+    mechanism list, nothing more."""
+    etag = cold("/trace/engagement.ttl")[0].headers["ETag"]
+    monkeypatch.setattr(app.services, "trace", TraceService(app.services.sparql))
+    resp, queries = cold("/trace/engagement.ttl", headers={"If-None-Match": etag})
+    assert resp.status_code == 304
+    assert queries == 1  # the mechanism list, to resolve the slug
+
+
+def test_negotiation_and_redirects_come_before_building(cold):
+    resp, queries = cold("/trace/Role-Modelling.json")
+    assert resp.status_code == 301
+    assert resp.headers["Location"].endswith("/trace/role-modelling.json")
+    assert queries == 1  # the mechanism list
+    resp, queries = cold("/trace/engagement", headers={"Accept": "image/png"})
+    assert resp.status_code == 406
+    assert queries == 0
+    resp, queries = cold("/cited/bandura1977.ttl")
+    assert resp.status_code == 301
+    assert queries == 2  # the works and their authors, to resolve the key
+
+
+def test_etags_differ_by_format_and_resource(client):
+    etags = {client.get(url).headers["ETag"] for url in TRACE_URLS + CITED_URLS}
+    assert len(etags) == len(TRACE_URLS + CITED_URLS)
+    by_accept = client.get("/trace/engagement", headers={"Accept": "application/json"})
+    assert by_accept.headers["ETag"] != client.get("/trace/engagement.ttl").headers["ETag"]
+
+
+# ---------------------------------------------------------------------------
+# the service: caches per data version, none at class level
+# ---------------------------------------------------------------------------
+
+
+def test_the_service_caches_per_data_version(shipped_graph):
+    sparql = SparqlService(shipped_graph)
+    svc = TraceService(sparql)
+    first = svc.trace("engagement")
+    assert svc.trace("engagement") is first
+    queries = sparql.executed
+    svc.trace_turtle(first)
+    assert sparql.executed - queries == 1  # its works' and gaps' RDF
+    queries = sparql.executed
+    svc.trace_turtle(first)
+    svc.cited("Bandura1977")
+    svc.cited("Bandura1977")
+    assert sparql.executed - queries == 2  # the reverse trace, the reference list
+    # new data: everything is read again
+    sparql.graph = dataclasses.replace(shipped_graph, version="another version")
+    queries = sparql.executed
+    again = svc.trace("engagement")
+    assert again is not first
+    assert 1 < sparql.executed - queries <= BUDGET
+
+
+def test_there_are_no_class_level_registries(shipped_graph):
+    """Each service keeps its own caches: two services over one graph share nothing."""
+    shared = {name: value for name, value in vars(TraceService).items()
+              if isinstance(value, dict | list | set)}
+    assert shared == {}
+    assert not hasattr(TraceService, "for_store")
+    one, two = (TraceService(SparqlService(shipped_graph)) for _ in range(2))
+    one.trace("engagement")
+    assert two.sparql.executed == 0
+    two.trace("engagement")
+    assert two.sparql.executed > 0
+
+
+# ---------------------------------------------------------------------------
+# the RDF taken from the batched rows is complete
+# ---------------------------------------------------------------------------
+
+
+def _described(store: ox.Store, iri: str) -> set[tuple[str, str, str]]:
+    """The triples of ``iri`` in the store, bare shortcut edges left out."""
+    reified = {q.subject.value for q in store.quads_for_pattern(
+        None, ox.NamedNode(PCM + "reifiedAs"), None)}
+    return {(q.subject.value, q.predicate.value, str(q.object))
+            for q in store.quads_for_pattern(ox.NamedNode(iri), None, None)
+            if q.predicate.value not in reified}
+
+
+@pytest.mark.parametrize("slug", MECHANISMS)
+def test_the_turtle_trace_describes_everything_it_shows(client, json_traces, shipped_store,
+                                                        slug):
+    """Every resource the trace shows (mechanism, claims and their ends, statuses and
+    evidence lines, works with their authorships, gaps) comes with all its triples."""
+    graph = Graph().parse(data=client.get(f"/trace/{slug}.ttl").get_data(as_text=True),
+                          format="turtle")
+    have = {(str(s), str(p)) for s, p, _ in graph}
+    doc = json_traces[slug]
+    shown = {doc["mechanism"]["iri"]}
+    shown |= {g["iri"] for g in doc["gaps"]}
+    for w in doc["works"]:
+        shown.add(w["iri"])
+    for c in walk_claims(doc):
+        shown |= {c["iri"], c["subject"]["iri"], c["object"]["iri"], c["status"]["iri"]}
+        shown |= {e["iri"] for e in c["evidence"]}
+    for iri in shown:
+        triples = _described(shipped_store, iri)
+        assert triples, iri
+        missing = {(s, p) for s, p, _ in triples} - have
+        assert not missing, (iri, missing)
+    authorships = {str(o) for _, p, o in graph if str(p) == PCM + "hasAuthorship"}
+    assert authorships
+    for iri in authorships:
+        assert {(s, p) for s, p, _ in _described(shipped_store, iri)} <= have, iri
+
+
+def test_the_reverse_turtle_trace_describes_the_work_and_its_claims(client, shipped_store):
+    graph = Graph().parse(data=client.get("/cited/Bandura1977.ttl").get_data(as_text=True),
+                          format="turtle")
+    have = {(str(s), str(p)) for s, p, _ in graph}
+    doc = client.get("/cited/Bandura1977.json").get_json()
+    shown = {doc["work"]["iri"], ID + "theory/social-learning"}
+    for entry in doc["claims"]:
+        c = entry["claim"]
+        shown |= {c["iri"], c["subject"]["iri"], c["object"]["iri"], c["status"]["iri"]}
+    for iri in shown:
+        missing = {(s, p) for s, p, _ in _described(shipped_store, iri)} - have
+        assert not missing, (iri, missing)
