@@ -1,6 +1,8 @@
 #!/bin/sh
 # Install everything the test suite needs, then nothing else:
-#   - Debian packages: a Java runtime (HermiT, the OWL reasoner, runs in Java);
+#   - Debian packages: a Java runtime (HermiT, the OWL reasoner, runs in Java); Chromium
+#     and a font for the browser tests (Playwright drives the system chromium: it cannot
+#     download its own browser builds here, so "playwright install" is never run);
 #   - Python packages: this project with its "test" extra, into the current Python
 #     (activate a virtual environment first, as the README shows).
 # Safe to run again: it installs only what is missing.
@@ -8,6 +10,10 @@ set -eu
 
 need_apt=""
 command -v java >/dev/null 2>&1 || need_apt="$need_apt default-jre-headless"
+command -v chromium >/dev/null 2>&1 || need_apt="$need_apt chromium"
+if command -v dpkg >/dev/null 2>&1; then
+    dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need_apt="$need_apt fonts-dejavu-core"
+fi
 
 if [ -n "$need_apt" ]; then
     if command -v apt-get >/dev/null 2>&1; then

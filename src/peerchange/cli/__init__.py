@@ -14,6 +14,7 @@ from __future__ import annotations
 import click
 
 from peerchange import __version__
+from peerchange.cli.diagram import diagram
 from peerchange.cli.export import export
 from peerchange.cli.query import query
 from peerchange.cli.serve import serve
@@ -37,3 +38,4 @@ main.add_command(serve)
 main.add_command(query)
 main.add_command(trace)
 main.add_command(export)
+main.add_command(diagram)

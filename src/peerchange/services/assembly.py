@@ -13,8 +13,11 @@ from peerchange.core.config import Settings
 from peerchange.core.knowledge_graph import KnowledgeGraph
 from peerchange.services.canned import CannedQueryService
 from peerchange.services.dataset_description import DatasetDescriptionService
+from peerchange.services.diagram import DiagramService
 from peerchange.services.dumps import DumpService
+from peerchange.services.home import HomeService
 from peerchange.services.resources import ResourceService
+from peerchange.services.search import SearchService
 from peerchange.services.sparql import SparqlService
 from peerchange.services.trace import TraceService
 
@@ -31,6 +34,9 @@ class Services:
     resources: ResourceService
     description: DatasetDescriptionService
     dumps: DumpService
+    diagram: DiagramService
+    search: SearchService
+    home: HomeService
 
 
 def build_services(settings: Settings, graph: KnowledgeGraph) -> Services:
@@ -51,4 +57,7 @@ def build_services(settings: Settings, graph: KnowledgeGraph) -> Services:
         resources=ResourceService(sparql),
         description=DatasetDescriptionService(sparql),
         dumps=DumpService(sparql, settings.dumps_dir or None),
+        diagram=DiagramService(sparql),
+        search=SearchService(sparql),
+        home=HomeService(sparql),
     )

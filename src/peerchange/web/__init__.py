@@ -3,11 +3,14 @@
 Blueprints: ``sparql`` (the SPARQL 1.1 Protocol at ``/sparql``), ``health``, ``api``
 (canned queries at ``/api``), ``linked_data`` (``/onto``, ``/id``, ``/graph``, ``/dataset``,
 ``/dumps``, also under ``/peerchange/...``), ``trace`` (``/trace``, ``/cited``,
-``/references``). See ``docs/architecture.md``.
+``/references``), ``site`` (the home page ``/``, ``/search``, the navigation and link
+helpers of every template). Every HTML answer carries the :data:`CONTENT_SECURITY_POLICY`;
+the one stylesheet is ``/static/site.css``. See ``docs/architecture.md``.
 """
 
 from __future__ import annotations
 
+from flask import Response
 from flask_cors import CORS
 
 from peerchange.core.config import Settings
@@ -22,6 +25,21 @@ EXPOSED_HEADERS = [
     "Peerchange-Truncated", "Peerchange-Row-Limit",
     "Content-Location", "Content-Range", "Accept-Ranges",
 ]
+# Every HTML page: scripts and everything else from this site only, no inline script.
+# style-src 'unsafe-inline' is the one relaxation: the query editor (YASGUI) and the inline
+# SVG of the change-model diagram set style attributes.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def _content_security_policy(resp: Response) -> Response:
+    """Add the Content-Security-Policy to an HTML answer (pages and error pages)."""
+    if resp.mimetype in ("text/html", "application/xhtml+xml"):
+        resp.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    return resp
 
 
 def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = None
@@ -38,7 +56,7 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
         extra = [extra_source(p) for p in settings.extra_files]
         extra += [parse_graph_option(spec) for spec in settings.graphs]
         graph = load_graph(extra, store_path=settings.store or None)
-    app = PeerchangeApp(__name__)
+    app = PeerchangeApp(__name__, static_folder="static", static_url_path="/static")
     app.json.sort_keys = False  # type: ignore[attr-defined]
     # Bodies above this size are refused (413) before they are read; the exact query
     # size limit is applied after decoding (form encoding can triple a query's size).
@@ -65,5 +83,12 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     from peerchange.web import trace
 
     app.register_blueprint(trace.bp)  # /trace, /cited, /references (the reviewer's trace)
+    from peerchange.web import site
+
+    app.register_blueprint(site.bp)  # /, /search; the navigation and link helpers
+    from peerchange.web import diagram
+
+    app.register_blueprint(diagram.bp)  # /diagram.svg, .dot, .txt; neighbourhood_diagram()
+    app.after_request(_content_security_policy)
     register_error_handlers(app)
     return app

@@ -14,9 +14,11 @@ from urllib.parse import parse_qsl
 from flask import Blueprint, Response, render_template, request
 from werkzeug.datastructures import MIMEAccept, MultiDict
 
+from peerchange import __version__
 from peerchange.core.errors import BadRequest, UnsupportedMediaType, UpdateRefused
-from peerchange.core.formats import RDF_FORMATS, Format
-from peerchange.core.namespaces import PREFIXES, is_absolute_iri
+from peerchange.core.formats import RDF_FORMATS, RESULT_FORMATS, Format
+from peerchange.core.namespaces import BASE, PREFIXES, is_absolute_iri
+from peerchange.core.queryfiles import get_query
 from peerchange.core.results import write_graph
 from peerchange.services.service_description import service_description
 from peerchange.services.sparql import READ_ONLY_MESSAGE, Dataset
@@ -185,15 +187,24 @@ def _describe_service(params: MultiDict[str, str]) -> Response:
     st = services()
     format_values = _format_values(params)
     if not format_values and _wants_html(clean_accept(request.headers.get("Accept"))):
-        resp = Response(render_template("sparql.html", prefixes=PREFIXES, service=st.sparql),
-                        content_type="text/html; charset=utf-8")
+        # the query editor (templates/sparql.html, static/editor.js): it opens on the
+        # mechanisms query and offers every canned query, their texts read from the files
+        resp = Response(render_template(
+            "sparql.html", prefixes=PREFIXES, service=st.sparql, namespace=BASE,
+            opening=get_query("api/mechanisms"),
+            examples=[{"name": q.name, "summary": q.summary, "query": q.file.text}
+                      for q in st.canned.queries()],
+            result_formats=[f.name for f in RESULT_FORMATS],
+            graph_formats=[f.name for f in RDF_FORMATS if not f.quads],
+        ), content_type="text/html; charset=utf-8")
     else:
         fmt: Format = negotiate(RDF_FORMATS, accept=request.headers.get("Accept"),
                                 format_param=format_values, what="the service description")
         endpoint = request.base_url.rstrip("/")
         body = write_graph(fmt, service_description(st.sparql, endpoint), prefixes=PREFIXES)
         resp = Response(body, content_type=fmt.content_type)
-    resp.set_etag(etag_for(st.graph.version, "sd", request.base_url, resp.content_type))
+    resp.set_etag(etag_for(st.graph.version, __version__, "sd", request.base_url,
+                           resp.content_type))
     resp.headers["Vary"] = "Accept"
     resp.headers["Cache-Control"] = "public, no-cache"
     return resp.make_conditional(request)
