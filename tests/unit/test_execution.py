@@ -226,3 +226,30 @@ def test_bytes_mode_row_limit_for_graphs(shipped_store, max_rows):
     else:
         assert not answer.truncated and answer.count >= 3
         assert "truncated" not in answer.body.decode()
+
+
+def test_the_executor_holds_no_inherited_pipe_or_socket(shipped_store):
+    """The child closes its parent's sockets and pipes (a listening socket, a pipe to another
+    program) but keeps its own two pipes, so nothing waits on it for ever."""
+    import socket
+
+    from tests.conftest import close_executors
+
+    close_executors()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    read_end, write_end = os.pipe()
+    try:
+        mechanisms(shipped_store)  # forks a fresh executor now, with both open
+        child = execution._executor_for(shipped_store).pid
+        held = {os.readlink(f"/proc/{child}/fd/{fd}") for fd in os.listdir(f"/proc/{child}/fd")}
+        ours = {os.readlink(f"/proc/self/fd/{fd}") for fd in (listener.fileno(), write_end)}
+        assert not held & ours, held & ours
+        assert sum(link.startswith("pipe:") for link in held) >= 2  # its own two pipes
+        assert mechanisms(shipped_store) == MECHANISMS
+    finally:
+        listener.close()
+        os.close(read_end)
+        os.close(write_end)
+        close_executors()

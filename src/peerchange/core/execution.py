@@ -16,6 +16,7 @@ import os
 import pickle
 import select
 import signal
+import stat
 import struct
 import threading
 import time
@@ -247,6 +248,7 @@ class Executor:
             try:
                 os.close(parent_read)
                 os.close(parent_write)
+                _close_inherited_streams(keep={child_read, child_write})
                 signal.signal(signal.SIGINT, signal.SIG_IGN)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 _serve_jobs(self.store, child_read, child_write)
@@ -317,6 +319,30 @@ def _read_exactly(fd: int, n: int, deadline: float | None) -> bytes:
 def _read_frame(fd: int, deadline: float | None) -> bytes:
     (length,) = _LEN.unpack(_read_exactly(fd, _LEN.size, deadline))
     return _read_exactly(fd, length, deadline)
+
+
+def _close_inherited_streams(keep: set[int]) -> None:
+    """In the executor child: close every inherited pipe and socket but its own two pipes.
+
+    A forked child holds copies of all its parent's descriptors. Left open, the parent's
+    listening socket and client connections stay alive in the child, and a pipe the parent
+    shares with another program (a subprocess it talks to) never sees its end of file, so
+    that program can wait for ever. Regular files stay open: an on-disk store reads them.
+    """
+    try:
+        fds = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:  # no /proc: leave the descriptors as they are
+        return
+    for fd in fds:
+        if fd <= 2 or fd in keep:
+            continue
+        try:
+            mode = os.fstat(fd).st_mode
+        except OSError:
+            continue
+        if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
 
 def _kill(pid: int) -> None:
