@@ -420,3 +420,22 @@ def failing_engine(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setattr(execution, "evaluate", evaluate)
     yield FAULT_MARKER
     close_executors()
+
+
+def media_type(response) -> str:
+    """The media type of a response, without parameters."""
+    return response.headers.get("Content-Type", "").split(";", 1)[0].strip()
+
+
+def sparql_rows(client, query: str) -> list[dict[str, str]]:
+    """Run a SELECT query through /sparql and return its rows as ``{var: value}``."""
+    resp = client.post("/sparql", data={"query": query},
+                       headers={"Accept": "application/sparql-results+json"})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    return [{k: v["value"] for k, v in b.items()} for b in resp.get_json()["results"]["bindings"]]
+
+
+def sparql_count(client, query: str) -> int:
+    """The single value of a one-row counting query, as an integer."""
+    rows = sparql_rows(client, query)
+    return int(next(iter(rows[0].values())))

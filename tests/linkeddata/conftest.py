@@ -18,7 +18,6 @@ import warnings
 import pytest
 import rdflib
 from flask import Flask
-from flask.testing import FlaskClient
 
 # media type → rdflib parser name, for every RDF format a document is served in
 RDFLIB_FORMATS = {
@@ -39,11 +38,6 @@ BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/av
 W3ID = "https://w3id.org/peerchange/"
 
 
-def media_type(response) -> str:
-    """The media type of a response, without parameters."""
-    return response.headers.get("Content-Type", "").split(";", 1)[0].strip()
-
-
 def parse_rdf(body: bytes | str, media: str, *, context: dict | None = None) -> rdflib.Graph:
     """Parse a body as RDF with rdflib (a JSON-LD document's remote ``@context`` URL is
     replaced by ``context`` so nothing is fetched); N-Quads give a Dataset's union."""
@@ -61,19 +55,6 @@ def parse_rdf(body: bytes | str, media: str, *, context: dict | None = None) -> 
         warnings.filterwarnings("ignore", "ConjunctiveGraph is deprecated", DeprecationWarning)
         g.parse(data=body, format=fmt)
     return g
-
-
-def sparql_rows(client: FlaskClient, query: str) -> list[dict[str, str]]:
-    """Run a SELECT query through /sparql and return its rows as ``{var: value}``."""
-    resp = client.post("/sparql", data={"query": query},
-                       headers={"Accept": "application/sparql-results+json"})
-    assert resp.status_code == 200, resp.get_data(as_text=True)
-    return [{k: v["value"] for k, v in b.items()} for b in resp.get_json()["results"]["bindings"]]
-
-
-def sparql_count(client: FlaskClient, query: str) -> int:
-    rows = sparql_rows(client, query)
-    return int(next(iter(rows[0].values())))
 
 
 @pytest.fixture(scope="session")

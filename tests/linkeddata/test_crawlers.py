@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from tests.linkeddata.conftest import W3ID, media_type, sparql_rows
+from tests.conftest import media_type, sparql_rows
+from tests.linkeddata.conftest import W3ID
 
 SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 

@@ -8,15 +8,8 @@ import rdflib
 from rdflib import RDF, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, OWL, PROV, VOID
 
-from tests.linkeddata.conftest import (
-    BROWSER_ACCEPT,
-    EXTENSION_TYPES,
-    W3ID,
-    media_type,
-    parse_rdf,
-    sparql_count,
-    sparql_rows,
-)
+from tests.conftest import media_type, sparql_count, sparql_rows
+from tests.linkeddata.conftest import BROWSER_ACCEPT, EXTENSION_TYPES, W3ID, parse_rdf
 
 DATASET = URIRef(W3ID + "id/dataset/peerchange")
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")

@@ -11,7 +11,8 @@ import rdflib
 from pyld import jsonld
 from rdflib.compare import isomorphic
 
-from tests.linkeddata.conftest import EXTENSION_TYPES, W3ID, media_type, parse_rdf, sparql_rows
+from tests.conftest import media_type, sparql_rows
+from tests.linkeddata.conftest import EXTENSION_TYPES, W3ID, parse_rdf
 
 RDF_EXTENSIONS = ["ttl", "jsonld", "rdf", "nt"]
 DOCUMENTS = [

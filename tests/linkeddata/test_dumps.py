@@ -9,16 +9,8 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
-from tests.linkeddata.conftest import (
-    BROWSER_ACCEPT,
-    W3ID,
-    gunzip,
-    media_type,
-    parse_rdf,
-    quads_per_graph,
-    sparql_count,
-    sparql_rows,
-)
+from tests.conftest import media_type, sparql_count, sparql_rows
+from tests.linkeddata.conftest import BROWSER_ACCEPT, W3ID, gunzip, parse_rdf, quads_per_graph
 
 FILES = {
     "peerchange.ttl": "text/turtle",

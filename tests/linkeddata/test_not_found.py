@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.linkeddata.conftest import BROWSER_ACCEPT, media_type
+from tests.conftest import media_type
+from tests.linkeddata.conftest import BROWSER_ACCEPT
 
 # a mistyped IRI path → a path that must be among the suggestions
 TYPOS = [

@@ -65,23 +65,6 @@ def soup(resp) -> BeautifulSoup:
     return BeautifulSoup(resp.get_data(as_text=True), "html.parser")
 
 
-def media_type(resp) -> str:
-    return resp.headers.get("Content-Type", "").split(";", 1)[0].strip()
-
-
-def sparql_rows(client: FlaskClient, query: str) -> list[dict[str, str]]:
-    """Run a SELECT query through /sparql and return its rows as ``{var: value}``."""
-    resp = client.post("/sparql", data={"query": query},
-                       headers={"Accept": "application/sparql-results+json"})
-    assert resp.status_code == 200, resp.get_data(as_text=True)
-    return [{k: v["value"] for k, v in b.items()} for b in resp.get_json()["results"]["bindings"]]
-
-
-def sparql_count(client: FlaskClient, query: str) -> int:
-    rows = sparql_rows(client, query)
-    return int(next(iter(rows[0].values())))
-
-
 @pytest.fixture(scope="session")
 def hostile_app(make_app, tmp_path_factory: pytest.TempPathFactory):
     """The app over the shipped graph plus :data:`HOSTILE_TTL`."""

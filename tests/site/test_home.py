@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.site.conftest import BROWSER, media_type, soup, sparql_count, sparql_rows
+from tests.conftest import media_type, sparql_count, sparql_rows
+from tests.site.conftest import BROWSER, soup
 
 PCM = "PREFIX pcm: <https://w3id.org/peerchange/onto/>\n"
 RDFS = "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"

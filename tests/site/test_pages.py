@@ -6,15 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.site.conftest import (
-    BROWSER,
-    CSP,
-    HOSTILE_THEORY,
-    NAV,
-    PAGE_TYPES,
-    media_type,
-    soup,
-)
+from tests.conftest import media_type
+from tests.site.conftest import BROWSER, CSP, HOSTILE_THEORY, NAV, PAGE_TYPES, soup
 
 DATA_SCRIPT_TYPES = {"application/json", "application/ld+json"}  # data blocks, not code
 

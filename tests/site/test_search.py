@@ -7,7 +7,8 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.site.conftest import BROWSER, media_type, soup, sparql_rows
+from tests.conftest import media_type, sparql_rows
+from tests.site.conftest import BROWSER, soup
 
 JSON = {"Accept": "application/json"}
 HTML = {"Accept": BROWSER}

@@ -16,6 +16,9 @@ import pyoxigraph as ox
 
 from peerchange.core.namespaces import (
     CITO,
+    CLAIM_OBJECT,
+    CLAIM_PREDICATE,
+    CLAIM_SUBJECT,
     DCTERMS,
     LABEL_PROPERTIES,
     OBO,
@@ -41,9 +44,6 @@ from peerchange.services.trace.rows import Row, citation
 # the CiTO roles a claim cites a work in, in the order a claim lists its citations
 CITATION_ROLES = tuple(iri for iri in ROLE_NAMES if iri.startswith(CITO))
 
-SUBJECT = OBO + "SEPIO_0000388"
-PREDICATE = OBO + "SEPIO_0000389"
-OBJECT = OBO + "SEPIO_0000390"
 HAS_EVIDENCE = OBO + "SEPIO_0000007"
 RDFS_LABEL = RDFS + "label"
 # what describes a node of a trace, by property
@@ -198,7 +198,8 @@ class Neighbourhood:
     def _claim(self, iri: str) -> Claim | None:
         if PCM + "Claim" not in {t.value for t in self.values(iri, RDF_TYPE)}:
             return None
-        ends = [self.first(iri, p) for p in (SUBJECT, PREDICATE, OBJECT, PCM + "evidenceStatus")]
+        ends = [self.first(iri, p) for p in (CLAIM_SUBJECT, CLAIM_PREDICATE, CLAIM_OBJECT,
+                                              PCM + "evidenceStatus")]
         if not all(ends):
             return None
         subject, predicate, obj, status_iri = ends
