@@ -29,6 +29,38 @@ class Settings:
     :param graphs: ``IRI=FILE`` pairs to load into named graphs.
     :param dumps_dir: folder where the full dumps are written once and served from; empty
         for the user's cache folder (``$XDG_CACHE_HOME/peerchange/dumps``).
+
+    Limits that keep one client from taking the endpoint down (``docs/security.md``):
+
+    :param max_answer_bytes: largest answer body; longer answers are cut and say so.
+    :param query_memory_mb: how much a query may grow its query process (MiB) before it is
+        stopped (503).
+    :param max_nesting: deepest nesting of ``{``/``(``/``[`` in a query text (400 beyond).
+    :param header_timeout: seconds a client has to send a request's line and headers.
+    :param body_timeout: seconds a client has to send a request's body.
+    :param keepalive_timeout: seconds an idle kept-alive connection stays open.
+    :param send_timeout: seconds a client may leave an answer unread before it is dropped.
+    :param max_request_line: longest request line in bytes (414 beyond).
+    :param max_header_bytes: largest total of request header lines in bytes (431 beyond).
+    :param max_connections: open connections per server worker process.
+    :param threads: requests one worker process works on at once (each with its own query
+        process).
+    :param queue_size: requests that may wait for a free thread per worker (503 beyond).
+    :param client_concurrency: requests one client may have queued or running at once
+        (429 beyond).
+    :param client_seconds: seconds of work one client may use per ``client_window`` (429
+        beyond, with ``Retry-After``).
+    :param client_window: the length in seconds of that window.
+    :param trusted_proxies: addresses of proxies whose ``X-Forwarded-For`` is believed.
+    :param allowed_hosts: ``Host`` header values accepted (400 otherwise); empty for the
+        serving host, the loopback names and the host of ``base_url``.
+    :param base_url: the public base URL when served behind a proxy (e.g.
+        ``https://peerchange.example.org``).
+    :param metrics_allow: addresses or networks that may read ``/metrics``.
+    :param log_clients: put client addresses in the access log.
+    :param log_queries: put query texts in the access log.
+    :param max_extra_bytes: largest extra data file accepted, and the most characters its
+        literals may expand to.
     """
 
     query_timeout: float = 30.0
@@ -40,6 +72,28 @@ class Settings:
     extra_files: list[str] = field(default_factory=list)
     graphs: list[str] = field(default_factory=list)
     dumps_dir: str = ""
+    max_answer_bytes: int = 16 * 1024 * 1024
+    query_memory_mb: int = 1024
+    max_nesting: int = 128
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    keepalive_timeout: float = 5.0
+    send_timeout: float = 30.0
+    max_request_line: int = 8190
+    max_header_bytes: int = 32 * 1024
+    max_connections: int = 1000
+    threads: int = 4
+    queue_size: int = 64
+    client_concurrency: int = 2
+    client_seconds: float = 60.0
+    client_window: float = 60.0
+    trusted_proxies: list[str] = field(default_factory=list)
+    allowed_hosts: list[str] = field(default_factory=list)
+    base_url: str = ""
+    metrics_allow: list[str] = field(default_factory=lambda: ["127.0.0.1", "::1"])
+    log_clients: bool = False
+    log_queries: bool = False
+    max_extra_bytes: int = 256 * 1024 * 1024
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
