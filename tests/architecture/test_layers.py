@@ -58,7 +58,7 @@ def _layer(module: str) -> str:
     if len(parts) < 2:
         return "top"
     return {"core": "core", "services": "services", "web": "web", "cli": "cli",
-            "server": "web"}.get(parts[1], "top")
+            "server": "web", "serving": "web"}.get(parts[1], "top")
 
 
 def _internal(names: set[str]) -> set[str]:

@@ -174,6 +174,45 @@ class QueryTimeout(PeerchangeError):
     title = "Query timed out"
 
 
+class QueryOutOfMemory(PeerchangeError):
+    """The query grew its query process past the memory limit and was stopped."""
+
+    http_status = 503
+    title = "Query used too much memory"
+
+
+# -- serving: limits that keep one client from taking the endpoint down --------------------
+
+
+class TooManyRequests(PeerchangeError):
+    """One client is over its share (concurrent requests or seconds of work); the
+    ``Retry-After`` header says when to try again."""
+
+    http_status = 429
+    title = "Too many requests"
+
+
+class ServerBusy(PeerchangeError):
+    """The server's queue is full; the ``Retry-After`` header says when to try again."""
+
+    http_status = 503
+    title = "Server busy"
+
+
+class URITooLong(PeerchangeError):
+    """The request line is longer than the server accepts (send the query with POST)."""
+
+    http_status = 414
+    title = "URI too long"
+
+
+class HeadersTooLarge(PeerchangeError):
+    """The request's header lines are larger than the server accepts."""
+
+    http_status = 431
+    title = "Request header fields too large"
+
+
 class QueryFailed(PeerchangeError):
     """The engine failed while evaluating (not the query's fault).
 
