@@ -60,7 +60,7 @@ def query(query: str, endpoint: str | None, fmt: str, graphs: tuple[str, ...],
 def _run_local(text: str, fmt: str, extra: list[Source], timeout: float) -> tuple[str, bytes]:
     """Run ``text`` on the embedded graph (plus ``extra``): the query form and the answer."""
     # every row: a terminal query is not cut at the server's answer limit
-    settings = Settings(query_timeout=timeout, max_rows=0)
+    settings = Settings(query_timeout=timeout, max_rows=0, max_answer_bytes=0)
     sparql = load_services(settings, extra).sparql
     prepared = sparql.prepare(text)
     return prepared.form, sparql.execute(prepared, answer_format(fmt, prepared.form)).body

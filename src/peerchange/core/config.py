@@ -32,9 +32,10 @@ class Settings:
 
     Limits that keep one client from taking the endpoint down (``docs/security.md``):
 
-    :param max_answer_bytes: largest answer body; longer answers are cut and say so.
+    :param max_answer_bytes: largest answer body; longer answers are cut and say so (0: no
+        limit).
     :param query_memory_mb: how much a query may grow its query process (MiB) before it is
-        stopped (503).
+        stopped (503; 0: no limit).
     :param max_nesting: deepest nesting of ``{``/``(``/``[`` in a query text (400 beyond).
     :param header_timeout: seconds a client has to send a request's line and headers.
     :param body_timeout: seconds a client has to send a request's body.
@@ -54,6 +55,8 @@ class Settings:
     :param trusted_proxies: addresses of proxies whose ``X-Forwarded-For`` is believed.
     :param allowed_hosts: ``Host`` header values accepted (400 otherwise); empty for the
         serving host, the loopback names and the host of ``base_url``.
+    :param host: the interface ``peerchange serve`` listens on (``--host``), a ``Host``
+        the server answers to (with ``allowed_hosts`` empty).
     :param base_url: the public base URL when served behind a proxy (e.g.
         ``https://peerchange.example.org``).
     :param metrics_allow: addresses or networks that may read ``/metrics``.
@@ -89,6 +92,7 @@ class Settings:
     client_window: float = 60.0
     trusted_proxies: list[str] = field(default_factory=list)
     allowed_hosts: list[str] = field(default_factory=list)
+    host: str = "127.0.0.1"
     base_url: str = ""
     metrics_allow: list[str] = field(default_factory=lambda: ["127.0.0.1", "::1"])
     log_clients: bool = False

@@ -1,38 +1,54 @@
-"""Run one SPARQL query under a wall-clock limit and a row limit.
+"""Run one SPARQL query under limits of time, memory, rows and bytes.
 
-pyoxigraph cannot cancel a running query, so queries run in an executor: a child process
-forked from the server worker, sharing the store's memory copy-on-write, that evaluates
-one query at a time. The worker waits for the answer until the deadline and kills the
-executor if it passes, which frees the worker whatever the query does (ORDER BY and GROUP
-BY included); the next query forks a fresh executor. The executor also serializes the
-answer, so the worker only relays bytes.
+pyoxigraph cannot cancel a running query, so queries run in query processes: children
+forked from the server process, sharing the store's memory copy-on-write, each evaluating
+one query at a time (:mod:`peerchange.core.executor`, the parent's side, and
+:mod:`peerchange.core.executor_child`). The parent waits for the answer until the deadline,
+watching the child's memory, and kills it at either limit; the next query uses another.
+
+Each server process has a *pool* of query processes per store: a gunicorn worker forks
+one per thread when it starts (:func:`start_pool`); a query takes a free one, and forks
+one when none is free (the command line, the tests, the Flask development server). A
+query process dies with its server process and is stopped at its normal exit
+(:func:`stop_all`, also run ``atexit``).
+
+The query process also collects and serializes the answer: it stops at ``max_rows`` rows
+or when the next row would take the answer past ``max_bytes`` (a single value bigger than
+that gives the rows before it, or none), so it knows whether the answer was cut before it
+writes the first byte; then it sends the body in pieces of about 64 KB, which the web
+layer can stream (``run_with_timeout(..., stream=True)``).
 """
 
 from __future__ import annotations
 
-import contextlib
+import atexit
+import io
 import logging
 import os
-import pickle
-import select
-import signal
-import stat
-import struct
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyoxigraph as ox
 
+from peerchange.core import metrics
 from peerchange.core.describe import with_labels
 from peerchange.core.errors import (
+    BadRequest,
     PeerchangeError,
     QueryFailed,
     QuerySyntaxError,
-    QueryTimeout,
 )
+from peerchange.core.executor import Executor
 from peerchange.core.formats import Format
-from peerchange.core.results import write_boolean, write_graph, write_select
+from peerchange.core.results import (
+    SelectWriter,
+    estimate_triple_bytes,
+    stream_graph,
+    write_boolean,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +67,10 @@ class QueryJob:
     :param label_graphs: for DESCRIBE, the graphs the labels of linked resources come from
         (the query's default graph); ``None`` for every graph.
     :param max_rows: cut SELECT answers (and graphs) longer than this; ``0`` for no limit.
+    :param max_bytes: cut answers whose body would be longer than this (measured row by row
+        for SELECT, estimated triple by triple for graphs); ``0`` for no limit.
+    :param memory_mb: stop the query when it grows its query process by more than this
+        many MiB; ``0`` for no limit.
     :param base_iri: what relative IRIs in the query resolve against.
     :param substitutions: values bound to variables as RDF terms (pyoxigraph
         ``substitutions``, SEP-0007), by variable name: how parameters reach a query
@@ -65,6 +85,8 @@ class QueryJob:
     union: bool = True
     label_graphs: list[str] | None = None
     max_rows: int = 0
+    max_bytes: int = 0
+    memory_mb: int = 0
     base_iri: str | None = None
     prefixes: dict[str, str] = field(default_factory=dict)
     substitutions: dict[str, ox.NamedNode | ox.BlankNode | ox.Literal] = field(
@@ -76,10 +98,16 @@ class QueryJob:
 class Answer:
     """An answer: bytes in ``fmt``, or (when no format was asked for) RDF terms.
 
+    :param truncated: the answer was cut at a limit (``limit`` says which: ``"rows"`` or
+        ``"bytes"``).
     :param variables: SELECT's variables (terms mode).
     :param rows: SELECT's rows as tuples of terms, ``None`` where unbound (terms mode).
     :param triples: CONSTRUCT/DESCRIBE's triples (terms mode).
     :param boolean: ASK's answer (terms mode).
+    :param chunks: with ``stream=True``, the body as an iterator of pieces (``body`` is
+        then empty); close it if you stop early.
+    :param write_body: (inside :func:`evaluate`) writes the body to a binary writer; the
+        callers of :func:`run_with_timeout` get ``body`` or ``chunks`` instead.
     """
 
     body: bytes
@@ -92,10 +120,36 @@ class Answer:
     rows: list[tuple] = field(default_factory=list)
     triples: list = field(default_factory=list)
     boolean: bool | None = None
+    limit: str | None = None
+    chunks: Iterator[bytes] | None = field(default=None, repr=False, compare=False)
+    write_body: Callable[[Any], None] | None = field(default=None, repr=False, compare=False)
+
+    def iter_body(self) -> Iterator[bytes]:
+        """The body, in pieces (streamed) or whole."""
+        return self.chunks if self.chunks is not None else iter([self.body])
+
+
+def check_graph_iris(values: Iterable[str], parameter: str) -> list[str]:
+    """Return ``values`` if each is an IRI the store accepts as a graph name.
+
+    :raise BadRequest: naming ``parameter`` and the first value that is not.
+    """
+    out = []
+    for value in values:
+        try:
+            ox.NamedNode(value)
+        except (ValueError, TypeError) as exc:
+            raise BadRequest(
+                f"{parameter}={value!r} is not an absolute IRI ({exc}); give the graph's "
+                "full IRI, such as https://w3id.org/peerchange/graph/ontology."
+            ) from None
+        out.append(value)
+    return out
 
 
 def evaluate(store: ox.Store, job: QueryJob) -> Answer:
-    """Evaluate and serialize ``job`` in this process (no time limit).
+    """Evaluate ``job`` in this process (no time or memory limit; the row and byte limits
+    apply). With a format, the answer's ``write_body`` writes the body.
 
     :raise QuerySyntaxError: if the engine rejects the query text.
     :raise QueryFailed: if the engine fails (the engine's words go to ``log_detail``).
@@ -116,237 +170,262 @@ def evaluate(store: ox.Store, job: QueryJob) -> Answer:
         raise QuerySyntaxError(f"The query does not parse: {exc}") from None
     except OSError as exc:
         raise QueryFailed(log_detail=f"store failure: {exc}") from None
-    limit = job.max_rows or None
     fmt = job.fmt
     if isinstance(result, ox.QuerySolutions):
         variables = [v.value for v in result.variables]
-        rows, truncated = _take((tuple(s[v] for v in variables) for s in result), limit)
-        seconds = time.perf_counter() - start
+        solutions = (tuple(s[v] for v in variables) for s in result)
         if fmt is None:
-            return Answer(b"", None, "SELECT", truncated, len(rows), seconds,
-                          variables=variables, rows=rows)
-        body = write_select(fmt, variables, rows, truncated=truncated)
-        return Answer(body, fmt, "SELECT", truncated, len(rows), time.perf_counter() - start)
+            rows, limit = _take(solutions, job.max_rows, job.max_bytes, _row_size)
+            return Answer(b"", None, "SELECT", limit is not None, len(rows),
+                          time.perf_counter() - start, variables=variables, rows=rows,
+                          limit=limit)
+        writer = SelectWriter(fmt, variables)
+        parts, limit = _take_select(solutions, writer, job.max_rows, job.max_bytes)
+        cut = limit is not None
+
+        def write_select(out: Any) -> None:
+            out.write(writer.head(cut))
+            for part in parts:
+                out.write(part)
+            out.write(writer.tail(cut))
+
+        return Answer(b"", fmt, "SELECT", cut, len(parts), time.perf_counter() - start,
+                      limit=limit, write_body=write_select)
     if isinstance(result, ox.QueryBoolean):
         if fmt is None:
             return Answer(b"", None, "ASK", False, 1, time.perf_counter() - start,
                           boolean=bool(result))
-        return Answer(write_boolean(fmt, bool(result)), fmt, "ASK", False, 1,
-                      time.perf_counter() - start)
+        body = write_boolean(fmt, bool(result))
+        return Answer(b"", fmt, "ASK", False, 1, time.perf_counter() - start,
+                      write_body=lambda out: out.write(body))
     form = "DESCRIBE" if job.form == "DESCRIBE" else "CONSTRUCT"
-    triples, truncated = _take(iter(result), limit)
+    size = (_triple_size if fmt is None
+            else lambda t: estimate_triple_bytes(fmt, t))  # type: ignore[arg-type]
+    triples, limit = _take(iter(result), job.max_rows, job.max_bytes, size)
     if form == "DESCRIBE":
         triples = with_labels(store, triples, job.label_graphs)
+    seconds = time.perf_counter() - start
     if fmt is None:
-        return Answer(b"", None, form, truncated, len(triples), time.perf_counter() - start,
-                      triples=triples)
-    body = write_graph(fmt, triples, prefixes=job.prefixes, truncated=truncated)
-    return Answer(body, fmt, form, truncated, len(triples), time.perf_counter() - start)
+        return Answer(b"", None, form, limit is not None, len(triples), seconds,
+                      triples=triples, limit=limit)
+    cut = limit is not None
+    return Answer(b"", fmt, form, cut, len(triples), seconds, limit=limit,
+                  write_body=lambda out: stream_graph(fmt, triples, out, prefixes=job.prefixes,
+                                                      truncated=cut))
 
 
-def _take(items, limit: int | None) -> tuple[list, bool]:
-    out = []
+def _row_size(row: tuple) -> int:
+    return sum(len(str(t)) + 8 for t in row if t is not None) + 8
+
+
+def _triple_size(triple: Any) -> int:
+    return len(str(triple)) + 4
+
+
+_VALUED = (ox.NamedNode, ox.Literal)
+# room for what comes before and after the rows (the head, the tail, their marks)
+_FRAME_BYTES = 1024
+
+
+def _take(items: Iterable[Any], max_rows: int, max_bytes: int,
+          size: Callable[[Any], int]) -> tuple[list, str | None]:
+    """The items up to the limits, and which limit cut them (``None`` if none did)."""
+    out: list = []
+    total = _FRAME_BYTES
     for item in items:
-        if limit is not None and len(out) >= limit:
-            return out, True
+        if max_rows and len(out) >= max_rows:
+            return out, "rows"
+        if max_bytes:
+            total += size(item)
+            if total > max_bytes:
+                return out, "bytes"
         out.append(item)
-    return out, False
+    return out, None
 
 
-def run_with_timeout(store: ox.Store, job: QueryJob, timeout: float) -> Answer:
-    """Evaluate ``job`` in this process's query executor; stop it after ``timeout`` s.
+def _take_select(solutions: Iterable[tuple], writer: SelectWriter, max_rows: int,
+                 max_bytes: int) -> tuple[list[bytes], str | None]:
+    """The rows' bytes up to the limits (each row measured as written), and which limit
+    cut them."""
+    parts: list[bytes] = []
+    total = _FRAME_BYTES + len(writer.head(True)) + len(writer.tail(True))
+    for row in solutions:
+        if max_rows and len(parts) >= max_rows:
+            return parts, "rows"
+        # the values' length is a floor of the row's bytes: a row that cannot fit is not
+        # written at all (a value of 100 MB is not copied into a JSON string first)
+        if max_bytes and total + sum(len(t.value) for t in row
+                                     if isinstance(t, _VALUED)) > max_bytes:
+            return parts, "bytes"
+        part = writer.row(row)
+        total += len(part)
+        if max_bytes and total > max_bytes:
+            writer.rows -= 1
+            return parts, "bytes"
+        parts.append(part)
+    return parts, None
 
-    Evaluates in this process (no limit) where ``os.fork`` does not exist or ``timeout``
-    is 0.
 
-    :raise QueryTimeout: when the deadline passes (the executor is killed and replaced).
+# -- running under the limits ---------------------------------------------------------------
+
+
+def run_with_timeout(store: ox.Store, job: QueryJob, timeout: float, *,
+                     stream: bool = False) -> Answer:
+    """Evaluate ``job`` in a query process of this process's pool; stop it after
+    ``timeout`` s or when it grows past ``job.memory_mb``.
+
+    Evaluates in this process (no time or memory limit) where ``os.fork`` does not exist
+    or ``timeout`` is 0.
+
+    :param stream: leave the body in ``answer.chunks``, read from the query process as the
+        consumer iterates (the deadline still holds); otherwise it is in ``answer.body``.
+    :raise QueryTimeout: when the deadline passes (the query process is killed).
+    :raise QueryOutOfMemory: when the query grew past its memory limit (killed too).
     :raise QuerySyntaxError: when the engine rejects the query.
-    :raise QueryFailed: when the engine or the executor fails.
+    :raise QueryFailed: when the engine or the query process fails.
     """
     if not hasattr(os, "fork") or timeout <= 0:
-        try:
-            return evaluate(store, job)
-        except PeerchangeError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - the same answer as from the executor
-            log.error("query failed in process: %s: %s", type(exc).__name__, exc)
-            raise QueryFailed(log_detail=f"{type(exc).__name__}: {exc}") from None
-    return _executor_for(store).run(job, timeout)
+        answer = _run_here(store, job, stream)
+    else:
+        answer = _executor_for(store).run(job, timeout, stream=stream)
+    if answer.truncated:
+        metrics.count("answers_truncated", limit=answer.limit or "rows")
+    return answer
 
 
-_EXECUTORS: dict[tuple[int, int], Executor] = {}
-_EXECUTORS_LOCK = threading.Lock()
+def _run_here(store: ox.Store, job: QueryJob, stream: bool) -> Answer:
+    try:
+        answer = evaluate(store, job)
+        if answer.write_body is not None:
+            out = io.BytesIO()
+            answer.write_body(out)
+            answer.body, answer.write_body = out.getvalue(), None
+    except PeerchangeError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the same answer as from the query process
+        log.error("query failed in process: %s: %s", type(exc).__name__, exc)
+        raise QueryFailed(log_detail=f"{type(exc).__name__}: {exc}") from None
+    if stream:
+        answer.chunks, answer.body = iter([answer.body]), b""
+    return answer
 
 
-def _executor_for(store: ox.Store) -> Executor:
-    # one executor per process (a forked server worker gets its own) and per store
-    key = (os.getpid(), id(store))
-    with _EXECUTORS_LOCK:
-        executor = _EXECUTORS.get(key)
-        if executor is None:
-            for old in [k for k in _EXECUTORS if k[0] != key[0] or k[1] != key[1]]:
-                if old[0] == key[0]:
-                    _EXECUTORS.pop(old).close()
-                else:  # inherited from a parent process: not ours to stop
-                    _EXECUTORS.pop(old)
-            executor = _EXECUTORS[key] = Executor(store)
-        return executor
+def _work(store: ox.Store, job: QueryJob) -> Answer:
+    # what a query process runs for each job: looks ``evaluate`` up when called, so a
+    # query process forked after a test replaced it runs the replacement
+    return evaluate(store, job)
 
 
-class Executor:
-    """A child process, forked from this one, that evaluates queries one at a time.
-
-    It shares the store's memory copy-on-write and answers over a pipe. A query that runs
-    past its deadline is stopped by killing the child; the next query forks a fresh one.
-    Forking once instead of per query keeps the cost of the time limit to a pipe round
-    trip (see bench/README.md).
-    """
+class Pool:
+    """This process's query processes for one store: a query takes a free one (forking
+    another when none is free) and gives it back when its answer is read."""
 
     def __init__(self, store: ox.Store) -> None:
         self.store = store
-        self.pid = 0
-        self.to_child = -1
-        self.from_child = -1
+        self.members: list[Executor] = []
+        self.idle: list[Executor] = []
         self.lock = threading.Lock()
+        self.retired = False
 
-    def run(self, job: QueryJob, timeout: float) -> Answer:
-        with self.lock:  # one query at a time per executor (threaded dev server)
-            start = time.perf_counter()
-            if not self.pid:
-                self._spawn()
-            request = pickle.dumps(job)
-            try:
-                _write_frame(self.to_child, request)
-                data = _read_frame(self.from_child, start + timeout)
-            except TimeoutError:
-                self.close()
-                raise QueryTimeout(
-                    f"The query did not finish within the server's limit of {timeout:g} s "
-                    "and was stopped. Narrow it (more selective patterns, a LIMIT) or ask "
-                    "the operator to raise PEERCHANGE_QUERY_TIMEOUT."
-                ) from None
-            except (BrokenPipeError, EOFError, OSError):
-                self.close()
-                raise QueryFailed(
-                    "The query process ended without an answer (out of memory?)."
-                ) from None
-            outcome = pickle.loads(data)
-            if isinstance(outcome, QuerySyntaxError):
-                raise outcome
-            if isinstance(outcome, QueryFailed):
-                log.error("query failed in the executor: %s", outcome.log_detail)
-                raise outcome
-            outcome.seconds = time.perf_counter() - start
-            return outcome
+    def fill(self, size: int) -> None:
+        """Fork query processes until there are ``size`` (started now, not at a query)."""
+        with self.lock:
+            while len(self.members) < size:
+                executor = Executor(self.store, _work)
+                executor.spawn()
+                self.members.append(executor)
+                self.idle.append(executor)
 
-    def _spawn(self) -> None:
-        parent_read, child_write = os.pipe()
-        child_read, parent_write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child never returns into the parent's code
-            status = 0
-            try:
-                os.close(parent_read)
-                os.close(parent_write)
-                _close_inherited_streams(keep={child_read, child_write})
-                signal.signal(signal.SIGINT, signal.SIG_IGN)
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                _serve_jobs(self.store, child_read, child_write)
-            except BaseException:  # noqa: BLE001
-                status = 1
-            finally:
-                os._exit(status)
-        os.close(child_read)
-        os.close(child_write)
-        self.pid, self.to_child, self.from_child = pid, parent_write, parent_read
+    def run(self, job: QueryJob, timeout: float, *, stream: bool = False) -> Answer:
+        executor = self._take()
+        try:
+            answer = executor.run(job, timeout, stream=stream,
+                                  done=lambda: self._give(executor))
+        except BaseException:
+            self._give(executor)
+            raise
+        if not stream:
+            self._give(executor)
+        return answer
+
+    @property
+    def pids(self) -> list[int]:
+        """The process ids of the running query processes."""
+        return [e.pid for e in self.members if e.pid]
+
+    def _take(self) -> Executor:
+        with self.lock:
+            if self.idle:
+                return self.idle.pop()
+            executor = Executor(self.store, _work)
+            self.members.append(executor)
+            return executor
+
+    def _give(self, executor: Executor) -> None:
+        with self.lock:
+            if self.retired:
+                executor.close()
+            elif executor in self.members and executor not in self.idle:
+                self.idle.append(executor)
 
     def close(self) -> None:
-        """Stop the child (if any) and forget it."""
-        if self.pid:
-            for fd in (self.to_child, self.from_child):
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-            _kill(self.pid)
-            self.pid, self.to_child, self.from_child = 0, -1, -1
+        """Stop every query process of the pool; later queries fork new ones."""
+        with self.lock:
+            for executor in self.members:
+                executor.close()
+            self.members.clear()
+            self.idle.clear()
+
+    def retire(self) -> None:
+        """Stop the idle query processes now and the busy ones when their query ends."""
+        with self.lock:
+            self.retired = True
+            for executor in self.idle:
+                executor.close()
+
+    def detach(self) -> None:
+        """Forget query processes inherited from a parent process (they are its own)."""
+        for executor in self.members:
+            executor.detach()
 
 
-def _serve_jobs(store: ox.Store, read_fd: int, write_fd: int) -> None:
-    while True:
-        try:
-            request = _read_frame(read_fd, None)
-        except EOFError:
-            return  # the parent closed the pipe or exited
-        job: QueryJob = pickle.loads(request)
-        outcome: Answer | PeerchangeError
-        try:
-            outcome = evaluate(store, job)
-        except QuerySyntaxError as exc:
-            outcome = QuerySyntaxError(exc.message)
-        except QueryFailed as exc:
-            outcome = QueryFailed(log_detail=exc.log_detail)
-        except Exception as exc:  # noqa: BLE001 - reported to the parent, never as a trace
-            outcome = QueryFailed(log_detail=f"{type(exc).__name__}: {exc}")
-        _write_frame(write_fd, pickle.dumps(outcome))
+# (process id, id(store)) -> the pool; entries of another process id were inherited from
+# the parent at fork and are not this process's to use or stop
+_EXECUTORS: dict[tuple[int, int], Pool] = {}
+_EXECUTORS_LOCK = threading.Lock()
 
 
-_LEN = struct.Struct("!Q")
+def _executor_for(store: ox.Store) -> Pool:
+    """This process's pool for ``store`` (made on first use)."""
+    key = (os.getpid(), id(store))
+    with _EXECUTORS_LOCK:
+        pool = _EXECUTORS.get(key)
+        if pool is None:
+            for old in [k for k in _EXECUTORS if k != key]:
+                if old[0] == key[0]:
+                    _EXECUTORS.pop(old).retire()  # a store that was replaced (a reload)
+                else:
+                    _EXECUTORS.pop(old).detach()
+            pool = _EXECUTORS[key] = Pool(store)
+        return pool
 
 
-def _write_frame(fd: int, payload: bytes) -> None:
-    view = memoryview(_LEN.pack(len(payload)) + payload)
-    while view:
-        view = view[os.write(fd, view):]
+def start_pool(store: ox.Store, size: int) -> Pool:
+    """Fork ``size`` query processes for ``store`` now (a server worker calls it when it
+    starts, with one per thread), so that no request waits for a fork."""
+    pool = _executor_for(store)
+    if hasattr(os, "fork"):
+        pool.fill(size)
+    return pool
 
 
-def _read_exactly(fd: int, n: int, deadline: float | None) -> bytes:
-    chunks, got = [], 0
-    while got < n:
-        if deadline is not None:
-            remaining = deadline - time.perf_counter()
-            if remaining <= 0:
-                raise TimeoutError
-            ready, _, _ = select.select([fd], [], [], remaining)
-            if not ready:
-                raise TimeoutError
-        chunk = os.read(fd, min(n - got, 1 << 20))
-        if not chunk:
-            raise EOFError
-        chunks.append(chunk)
-        got += len(chunk)
-    return b"".join(chunks)
+def stop_all() -> None:
+    """Stop every query process of this process (a server worker calls it at exit; it also
+    runs ``atexit``)."""
+    with _EXECUTORS_LOCK:
+        pools = [p for (pid, _), p in _EXECUTORS.items() if pid == os.getpid()]
+    for pool in pools:
+        pool.close()
 
 
-def _read_frame(fd: int, deadline: float | None) -> bytes:
-    (length,) = _LEN.unpack(_read_exactly(fd, _LEN.size, deadline))
-    return _read_exactly(fd, length, deadline)
-
-
-def _close_inherited_streams(keep: set[int]) -> None:
-    """In the executor child: close every inherited pipe and socket but its own two pipes.
-
-    A forked child holds copies of all its parent's descriptors. Left open, the parent's
-    listening socket and client connections stay alive in the child, and a pipe the parent
-    shares with another program (a subprocess it talks to) never sees its end of file, so
-    that program can wait for ever. Regular files stay open: an on-disk store reads them.
-    """
-    try:
-        fds = [int(name) for name in os.listdir("/proc/self/fd")]
-    except OSError:  # no /proc: leave the descriptors as they are
-        return
-    for fd in fds:
-        if fd <= 2 or fd in keep:
-            continue
-        try:
-            mode = os.fstat(fd).st_mode
-        except OSError:
-            continue
-        if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-
-
-def _kill(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, 0)
+atexit.register(stop_all)

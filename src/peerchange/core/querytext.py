@@ -9,24 +9,40 @@ inside them does not count) to find: the query form, whether the text is an upda
 
 from __future__ import annotations
 
+import gc
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
+# Every token kind but the strings, tried at each position in this order. Each alternative
+# runs in time linear in what it consumes: the prefix of a prefixed name is matched
+# possessively (``*+``), and a name that turns out not to be followed by ``:`` is consumed
+# whole as a ``run`` and split into words afterwards (before, every position of
+# ``a.a.a.…`` re-scanned the rest of the run: quadratic, 8-33 s for 32-64 KB).
 _TOKEN = re.compile(
     r"""
-      (?P<ws>\s+)
+      (?P<punct>[(){}\[\];,.*=!&|+/^\-]+)   # characters no other kind starts with
+    | (?P<ws>\s+)
     | (?P<comment>\#[^\n\r]*)
-    | (?P<lstring>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\")
-    | (?P<string>'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
     | (?P<iri><[^<>"{}|^`\\\s]*>)
     | (?P<var>[?$][A-Za-z0-9_\u00B7\u00C0-\uFFFF]+)
-    | (?P<pname>(?:[A-Za-z\u00C0-\uFFFF][\w.\-\u00B7\u00C0-\uFFFF]*)?   # prefix
+    | (?P<pname>(?:[A-Za-z\u00C0-\uFFFF][\w.\-\u00B7\u00C0-\uFFFF]*+)?   # prefix
                  :(?:[\w\-\u00B7\u00C0-\uFFFF.:%\\]*[\w\-\u00B7\u00C0-\uFFFF:%])?)  # local
+    | (?P<run>[A-Za-z\u00C0-\uFFFF][\w.\-\u00B7\u00C0-\uFFFF]*+)
     | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
     | (?P<other>.)
     """,
     re.VERBOSE | re.DOTALL,
 )
+# how a run (a name not followed by ``:``) splits: what the old single expression found
+# at each position inside it
+_IN_RUN = re.compile(r"(?P<ws>\s+)|(?P<word>[A-Za-z_][A-Za-z0-9_]*)|(?P<other>.)", re.DOTALL)
+# strings: the body is matched possessively, then the closing quote checked; the
+# alternatives of a body item exclude each other, so this finds what backtracking would
+_LONG_BODY = {q: re.compile(rf"(?:[^{q}\\]|\\.|{q}(?!{q}{q}))*+", re.DOTALL) for q in "'\""}
+_SHORT_BODY = {q: re.compile(rf"(?:[^{q}\\\n\r]|\\.)*+", re.DOTALL) for q in "'\""}
+_OPEN = "{(["
+_CLOSE = "})]"
 
 QUERY_FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
 UPDATE_KEYWORDS = {
@@ -34,8 +50,9 @@ UPDATE_KEYWORDS = {
 }
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
+    """One token: its kind (a group name of the scanner), its text and its offset."""
+
     kind: str
     text: str
     pos: int
@@ -50,6 +67,8 @@ class QueryInfo:
     :param services: the targets of every ``SERVICE`` (an IRI, a prefixed name or ``?var``).
     :param from_graphs: IRIs of ``FROM`` clauses (prefixed names resolved).
     :param from_named: IRIs of ``FROM NAMED`` clauses.
+    :param depth: the deepest nesting of ``{``, ``(`` and ``[`` outside strings, IRIs and
+        comments (the engine's parser recurses once per level).
     """
 
     form: str | None = None
@@ -57,6 +76,7 @@ class QueryInfo:
     services: list[str] = field(default_factory=list)
     from_graphs: list[str] = field(default_factory=list)
     from_named: list[str] = field(default_factory=list)
+    depth: int = 0
 
     @property
     def is_update(self) -> bool:
@@ -68,20 +88,84 @@ class QueryInfo:
 
 
 def tokens(text: str) -> list[Token]:
-    """Split SPARQL text into tokens, dropping whitespace and comments."""
-    out = []
-    for m in _TOKEN.finditer(text):
-        kind = m.lastgroup or "other"
-        if kind in {"ws", "comment"}:
-            continue
-        out.append(Token(kind, m.group(), m.start()))
+    """Split SPARQL text into tokens, dropping whitespace and comments.
+
+    Runs in time linear in the length of ``text`` whatever it holds: every character is
+    looked at a bounded number of times. A string that does not close is not a string (its
+    quote is an ``other`` token and the scan goes on after it); once a string of one quote
+    failed to close, a later one that starts inside the part it scanned fails the same way
+    (its quote can only be an escaped one there), so it is not scanned again.
+    """
+    collecting = gc.isenabled()
+    gc.disable()  # tokens make no cycles; 256 K of them would start many collections
+    try:
+        return _tokens(text)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _tokens(text: str) -> list[Token]:
+    out: list[Token] = []
+    append = out.append
+    n = len(text)
+    pos = 0
+    short_dead = {"'": -1, '"': -1}  # a string of this quote starting before here fails
+    long_dead = {"'": False, '"': False}  # a long string of this quote fails from now on
+    while pos < n:
+        for m in _TOKEN.finditer(text, pos):
+            kind = m.lastgroup
+            if kind == "punct":  # one ``other`` token per character
+                start = m.start()
+                out.extend([Token("other", c, start + i) for i, c in enumerate(m.group())])
+            elif kind == "other":
+                char = m.group()
+                if char == "'" or char == '"':  # a string, or a lone quote
+                    pos = m.start()
+                    break
+                append(Token("other", char, m.start()))
+            elif kind == "run":
+                for part in _IN_RUN.finditer(text, m.start(), m.end()):
+                    if part.lastgroup != "ws":
+                        append(Token(part.lastgroup, part.group(), part.start()))  # type: ignore[arg-type]
+            elif kind != "ws" and kind != "comment":
+                append(Token(kind, m.group(), m.start()))  # type: ignore[arg-type]
+        else:
+            break
+        char = text[pos]
+        kind, end = _string_end(text, pos, char, short_dead, long_dead)
+        if end:
+            append(Token(kind, text[pos:end], pos))
+            pos = end
+        else:
+            append(Token("other", char, pos))
+            pos += 1
     return out
+
+
+def _string_end(text: str, pos: int, quote: str, short_dead: dict[str, int],
+                long_dead: dict[str, bool]) -> tuple[str, int]:
+    """The kind of the string starting at ``pos`` and where it ends (after its closing
+    quote); ``("other", 0)`` when it does not close."""
+    if not long_dead[quote] and text.startswith(quote * 3, pos):
+        body = _LONG_BODY[quote].match(text, pos + 3).end()  # type: ignore[union-attr]
+        if text.startswith(quote * 3, body):
+            return "lstring", body + 3
+        long_dead[quote] = True
+    if pos < short_dead[quote]:
+        return "other", 0
+    body = _SHORT_BODY[quote].match(text, pos + 1).end()  # type: ignore[union-attr]
+    if text.startswith(quote, body):
+        return "string", body + 1
+    short_dead[quote] = body
+    return "other", 0
 
 
 def inspect_query(text: str) -> QueryInfo:
     """Scan ``text`` and return its :class:`QueryInfo` (never raises on bad syntax)."""
     info = QueryInfo()
     toks = tokens(text)
+    info.depth = nesting_depth(toks)
     prefixes: dict[str, str] = {}
     base = ""
     i = 0
@@ -143,3 +227,18 @@ def inspect_query(text: str) -> QueryInfo:
 def _starts_operation(toks: list[Token], j: int) -> bool:
     """Whether the update keyword at ``j`` starts an operation (after ``;`` in a request)."""
     return j > 0 and toks[j - 1].text == ";"
+
+
+def nesting_depth(toks: list[Token]) -> int:
+    """The deepest nesting of ``{``, ``(`` and ``[`` among ``toks`` (strings, IRIs and
+    comments are tokens of their own, so brackets in them do not count)."""
+    depth = deepest = 0
+    for tok in toks:
+        if tok.kind != "other":
+            continue
+        if tok.text in _OPEN:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif tok.text in _CLOSE and depth:
+            depth -= 1
+    return deepest

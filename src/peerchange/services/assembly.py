@@ -47,6 +47,9 @@ def build_services(settings: Settings, graph: KnowledgeGraph) -> Services:
         max_rows=settings.max_rows,
         max_query_bytes=settings.max_query_bytes,
         service_allowlist=settings.service_allowlist,
+        max_answer_bytes=settings.max_answer_bytes,
+        query_memory_mb=settings.query_memory_mb,
+        max_nesting=settings.max_nesting,
     )
     return Services(
         settings=settings,

@@ -11,12 +11,13 @@ data pages, ``peerchange query``):
    RDF terms (rows, triples, a boolean) when not. :meth:`select` and :meth:`construct` are
    the short forms for shipped queries.
 
-Rules for a client's query: a size limit, no updates, no ``SERVICE`` outside the
-allow-list, the row limit. The dataset: the protocol's ``default-graph-uri`` /
-``named-graph-uri`` override the query's ``FROM`` / ``FROM NAMED``, which override the
-default (the union of all graphs). A graph that is named but not in the store is empty;
-nothing is ever fetched. Shipped queries are ours: no size or row limit, the time limit
-still applies.
+Rules for a client's query: a size limit, a nesting limit (checked by the lexical scan
+before the engine's parser, which recurses once per level), no updates, no ``SERVICE``
+outside the allow-list, the row and byte limits. The dataset: the protocol's
+``default-graph-uri`` / ``named-graph-uri`` (absolute IRIs, else 400) override the query's
+``FROM`` / ``FROM NAMED``, which override the default (the union of all graphs). A graph
+that is named but not in the store is empty; nothing is ever fetched. Shipped queries are
+ours: no size, row or byte limit; the time and memory limits still apply.
 """
 
 from __future__ import annotations
@@ -28,11 +29,12 @@ from typing import Any
 import pyoxigraph as ox
 
 from peerchange.core.errors import (
+    BadRequest,
     QueryFileError,
     QueryRefused,
     QueryTooLarge,
 )
-from peerchange.core.execution import Answer, QueryJob, run_with_timeout
+from peerchange.core.execution import Answer, QueryJob, check_graph_iris, run_with_timeout
 from peerchange.core.formats import RDF_FORMATS, RESULT_FORMATS, Format
 from peerchange.core.knowledge_graph import KnowledgeGraph
 from peerchange.core.namespaces import PREFIXES
@@ -73,6 +75,7 @@ class PreparedQuery:
     :param info: what the scan found (``FROM`` clauses, ``SERVICE`` targets ...).
     :param bindings: values bound to variables as RDF terms, by variable name.
     :param max_rows: the row limit (``0`` for none: shipped queries).
+    :param max_bytes: the limit on the answer's bytes (``0`` for none: shipped queries).
     :param name: the ``.rq`` file's name for a shipped query, else ``None``.
     """
 
@@ -83,6 +86,7 @@ class PreparedQuery:
     base_iri: str | None = None
     bindings: Mapping[str, Term] = field(default_factory=dict)
     max_rows: int = 0
+    max_bytes: int = 0
     name: str | None = None
 
     @property
@@ -92,7 +96,12 @@ class PreparedQuery:
 
 
 class SparqlService:
-    """Prepares and runs read-only queries against one :class:`KnowledgeGraph`."""
+    """Prepares and runs read-only queries against one :class:`KnowledgeGraph`.
+
+    The limits are the settings of the same names (``core.config.Settings``):
+    ``max_answer_bytes`` (``0`` for none), ``query_memory_mb`` (``0`` for none) and
+    ``max_nesting`` besides the time, row and size limits.
+    """
 
     def __init__(
         self,
@@ -102,12 +111,18 @@ class SparqlService:
         max_rows: int = 10_000,
         max_query_bytes: int = 64 * 1024,
         service_allowlist: list[str] | None = None,
+        max_answer_bytes: int = 16 * 1024 * 1024,
+        query_memory_mb: int = 1024,
+        max_nesting: int = 128,
     ) -> None:
         self.graph = graph
         self.timeout = timeout
         self.max_rows = max_rows
         self.max_query_bytes = max_query_bytes
         self.service_allowlist = list(service_allowlist or [])
+        self.max_answer_bytes = max_answer_bytes
+        self.query_memory_mb = query_memory_mb
+        self.max_nesting = max_nesting
         self.executed = 0  # queries evaluated by this service in this process (for tests,
         # benchmarks and the trace's query budget)
 
@@ -121,6 +136,8 @@ class SparqlService:
         :param base_iri: what relative IRIs in the query resolve against when it has no
             ``BASE`` (the web app passes the endpoint's URL).
         :raise QueryTooLarge: beyond ``max_query_bytes``.
+        :raise BadRequest: nested deeper than ``max_nesting``; a dataset IRI that is not an
+            absolute IRI.
         :raise QueryRefused: an empty text, an update sent as a query, a SERVICE not allowed.
         """
         size = len(text.encode("utf-8"))
@@ -132,6 +149,12 @@ class SparqlService:
         if not text.strip():
             raise QueryRefused("The query is empty. Send a SPARQL query in the 'query' parameter.")
         info = inspect_query(text)
+        if self.max_nesting and info.depth > self.max_nesting:
+            raise BadRequest(
+                f"The query is nested {info.depth:,} levels deep (groups, brackets and "
+                f"parentheses); the server accepts {self.max_nesting:,}. Flatten it, or ask "
+                "the operator to raise PEERCHANGE_MAX_NESTING."
+            )
         if info.is_update:
             raise QueryRefused(
                 f"This is a SPARQL Update ({info.update_keyword}), sent as a query; updates are "
@@ -145,8 +168,9 @@ class SparqlService:
                     f"endpoints except those on its allow-list ({allowed})."
                 )
         return PreparedQuery(text=text, form=info.form or "SELECT", info=info,
-                             dataset=dataset or Dataset(), base_iri=base_iri,
-                             max_rows=self.max_rows)
+                             dataset=checked_dataset(dataset or Dataset()),
+                             base_iri=base_iri, max_rows=self.max_rows,
+                             max_bytes=self.max_answer_bytes)
 
     def prepare_file(self, query: str | QueryFile, bindings: Mapping[str, Term] | None = None,
                      *, max_rows: int = 0) -> PreparedQuery:
@@ -163,34 +187,42 @@ class SparqlService:
 
     # -- step 2 ------------------------------------------------------------
 
-    def execute(self, prepared: PreparedQuery, fmt: Format | None = None) -> Answer:
-        """Evaluate ``prepared`` under the time limit.
+    def execute(self, prepared: PreparedQuery, fmt: Format | None = None, *,
+                stream: bool = False) -> Answer:
+        """Evaluate ``prepared`` under the time and memory limits.
 
         :param fmt: the output format (bytes in :attr:`Answer.body`); ``None`` for RDF
             terms (:attr:`Answer.rows`, :attr:`Answer.triples`, :attr:`Answer.boolean`).
+        :param stream: the body in :attr:`Answer.chunks`, read as it is iterated (whether
+            the answer was cut is known before); close it if you stop early.
+        :raise BadRequest: a dataset IRI that is not an absolute IRI (400).
         :raise QuerySyntaxError: the engine rejects the query (400).
         :raise QueryTimeout: past the time limit (503).
+        :raise QueryOutOfMemory: past the memory limit (503).
         :raise QueryFailed: the engine failed (500; the detail is logged).
         """
+        dataset = checked_dataset(prepared.dataset)
         self.executed += 1
         job = QueryJob(
             text=prepared.text,
             form=prepared.form,
             fmt=fmt,
             max_rows=prepared.max_rows,
+            max_bytes=prepared.max_bytes,
+            memory_mb=self.query_memory_mb,
             prefixes=PREFIXES,
             base_iri=prepared.base_iri,
             substitutions=dict(prepared.bindings),
         )
-        if prepared.dataset:
+        if dataset:
             job.union = False
-            job.default_graphs = list(prepared.dataset.default_graphs)
-            job.named_graphs = list(prepared.dataset.named_graphs)
-            job.label_graphs = list(prepared.dataset.default_graphs)
+            job.default_graphs = list(dataset.default_graphs)
+            job.named_graphs = list(dataset.named_graphs)
+            job.label_graphs = list(dataset.default_graphs)
         elif prepared.info.has_dataset:
             job.union = False  # the engine then honours FROM / FROM NAMED
             job.label_graphs = list(prepared.info.from_graphs)
-        return run_with_timeout(self.graph.store, job, self.timeout)
+        return run_with_timeout(self.graph.store, job, self.timeout, stream=stream)
 
     def select(self, query: str | QueryFile, bindings: Mapping[str, Term] | None = None
                ) -> list[dict[str, Any]]:
@@ -212,6 +244,17 @@ class SparqlService:
         if prepared.form not in ("CONSTRUCT", "DESCRIBE"):
             raise QueryFileError(f"queries/{prepared.name}.rq is not a CONSTRUCT query")
         return list(self.execute(prepared).triples)
+
+
+def checked_dataset(dataset: Dataset) -> Dataset:
+    """``dataset`` if every IRI in it is one the store accepts.
+
+    :raise BadRequest: naming the parameter (``default-graph-uri`` or ``named-graph-uri``)
+        and the value.
+    """
+    check_graph_iris(dataset.default_graphs, "default-graph-uri")
+    check_graph_iris(dataset.named_graphs, "named-graph-uri")
+    return dataset
 
 
 _SCANS: dict[tuple[str, str], QueryInfo] = {}

@@ -11,17 +11,17 @@ from __future__ import annotations
 from dataclasses import replace
 from urllib.parse import parse_qsl
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, g, render_template, request
 from werkzeug.datastructures import MIMEAccept, MultiDict
 
 from peerchange import __version__
 from peerchange.core.errors import BadRequest, UnsupportedMediaType, UpdateRefused
 from peerchange.core.formats import RDF_FORMATS, RESULT_FORMATS, Format
-from peerchange.core.namespaces import BASE, PREFIXES, is_absolute_iri
+from peerchange.core.namespaces import BASE, PREFIXES
 from peerchange.core.queryfiles import get_query
 from peerchange.core.results import write_graph
 from peerchange.services.service_description import service_description
-from peerchange.services.sparql import READ_ONLY_MESSAGE, Dataset
+from peerchange.services.sparql import READ_ONLY_MESSAGE, Dataset, checked_dataset
 from peerchange.web.caching import etag_for
 from peerchange.web.negotiation import clean_accept, negotiate
 from peerchange.web.state import services
@@ -105,13 +105,9 @@ def request_params() -> MultiDict[str, str]:
 
 
 def _dataset(params: MultiDict[str, str]) -> Dataset:
-    dataset = Dataset(params.getlist("default-graph-uri"), params.getlist("named-graph-uri"))
-    for iri in dataset.default_graphs + dataset.named_graphs:
-        if not is_absolute_iri(iri):
-            raise BadRequest(
-                f"{iri!r} is not an absolute IRI (in default-graph-uri/named-graph-uri)."
-            )
-    return dataset
+    """The protocol's dataset parameters, each an IRI the store accepts (else 400)."""
+    return checked_dataset(
+        Dataset(params.getlist("default-graph-uri"), params.getlist("named-graph-uri")))
 
 
 
@@ -141,6 +137,7 @@ def _a(form: str) -> str:
 
 
 def _answer(text: str, params: MultiDict[str, str]) -> Response:
+    g.query_text = text  # for the access log (its hash; the text only if configured)
     st = services()
     service = st.sparql
     # relative IRIs in a query resolve against the endpoint's URL (its retrieval IRI)
@@ -155,15 +152,21 @@ def _answer(text: str, params: MultiDict[str, str]) -> Response:
     dataset = _dataset(params)
     prepared = replace(prepared, dataset=dataset)
     etag = etag_for(st.graph.version, text, dataset.default_graphs, dataset.named_graphs,
-                 fmt.name, service.max_rows, base_iri)
+                 fmt.name, service.max_rows, service.max_answer_bytes, base_iri)
     if request.if_none_match.contains_weak(etag):
         resp = Response(status=304)
     else:
-        answer = service.execute(prepared, fmt)
-        resp = Response(answer.body, content_type=fmt.content_type)
+        # the body streams from the query process; whether it was cut is known before
+        answer = service.execute(prepared, fmt, stream=True)
+        resp = Response(answer.chunks, content_type=fmt.content_type)
+        g.query_rows = answer.count  # for the access log
+        g.query_truncated = answer.truncated
         if answer.truncated:
             resp.headers["Peerchange-Truncated"] = "true"
-            resp.headers["Peerchange-Row-Limit"] = str(service.max_rows)
+            if answer.limit == "bytes":
+                resp.headers["Peerchange-Byte-Limit"] = str(service.max_answer_bytes)
+            else:
+                resp.headers["Peerchange-Row-Limit"] = str(service.max_rows)
     resp.set_etag(etag)
     resp.headers["Vary"] = "Accept"
     resp.headers["Cache-Control"] = "public, no-cache"
