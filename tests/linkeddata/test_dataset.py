@@ -177,7 +177,9 @@ def test_provenance_says_what_comes_from_the_paper_and_what_is_curation(void):
     assert (URIRef(W3ID + "onto/StatedInSource"), shortcut, URIRef(W3ID + "graph/stated")) in void
 
 
-def test_description_uses_the_host_of_the_request(client, context_doc):
+def test_description_uses_the_host_of_the_request(make_app, context_doc):
+    # an allowed host (any other Host is refused: tests/security/test_hosts.py)
+    client = make_app(allowed_hosts=["kg.example.org"]).test_client()
     resp = client.get("/.well-known/void", base_url="https://kg.example.org")
     g = parse_rdf(resp.data, "text/turtle")
     assert g.value(DATASET, VOID.sparqlEndpoint) == URIRef("https://kg.example.org/sparql")

@@ -90,7 +90,9 @@ def test_links_to_canonical_iri_and_every_alternate(client):
                 f'type="{media}"') in link
 
 
-def test_links_use_the_host_of_the_request(client):
+def test_links_use_the_host_of_the_request(make_app):
+    # an allowed host (any other Host is refused: tests/security/test_hosts.py)
+    client = make_app(allowed_hosts=["example.org"]).test_client()
     resp = client.get("/onto/Claim", base_url="https://example.org:8443")
     assert resp.headers["Location"] == "https://example.org:8443/onto/Claim.ttl"
     assert "<https://example.org:8443/onto/Claim.html>" in resp.headers["Link"]

@@ -7,8 +7,10 @@
   the very document ``/dataset`` serves; ``Vary: Accept``.
 - ``GET /search?q=TEXT`` — finds a mechanism, component, theory, theory family, construct,
   outcome or work by name (:mod:`peerchange.services.search`): one clear match is a
-  ``303 See Other`` to its page; several are listed (HTML, or JSON for
-  ``Accept: application/json``); none is a 404 with the closest names as suggestions.
+  ``303 See Other`` to its page (unless its IRI is no web link, e.g. ``javascript:``: then
+  it is listed, without a link and with ``"href": null``); several are listed (HTML, or
+  JSON for ``Accept: application/json``); none is a 404 with the closest names as
+  suggestions.
 
 For every template (registered on the app): the navigation (``site_nav``, ``nav_current``),
 the Jinja test ``web_link`` (only ``http``/``https`` URLs, root-relative paths and
@@ -59,7 +61,7 @@ NAV = (
 SECTIONS = (("/sparql", "query"), ("/trace", "traces"), ("/cited", "traces"),
             ("/references", "references"), ("/dataset", "dataset"), ("/dumps", "dumps"),
             ("/api", "api"))
-WEB_LINK = re.compile(r"^(https?://[^\s]|/|#)", re.IGNORECASE)
+WEB_LINK = re.compile(r"^(https?://[^\s]|/(?![/\\])|#)", re.IGNORECASE)
 
 
 # ---------------------------------------------------------------------------
@@ -70,8 +72,8 @@ WEB_LINK = re.compile(r"^(https?://[^\s]|/|#)", re.IGNORECASE)
 @bp.app_template_test("web_link")
 def is_web_link(value: object) -> bool:
     """Whether ``value`` may be an ``href``: an ``http``/``https`` URL, a root-relative
-    path or a fragment. Anything else (``javascript:``, ``data:``, ``urn:``...) is shown
-    as text."""
+    path (not ``//host``, which names another host) or a fragment. Anything else
+    (``javascript:``, ``data:``, ``urn:``...) is shown as text."""
     return isinstance(value, str) and bool(WEB_LINK.match(value))
 
 
@@ -130,8 +132,11 @@ def home() -> Response:
 # ---------------------------------------------------------------------------
 
 
-def _href(entry: Entry) -> str:
-    return resource_href(entry.kind, entry.iri, entry.key)
+def _href(entry: Entry) -> str | None:
+    """Where a search result links to; ``None`` for an IRI that must not be a link
+    (``javascript:``, ``data:``...: a search never redirects or links to one)."""
+    href = resource_href(entry.kind, entry.iri, entry.key)
+    return href if is_web_link(href) else None
 
 
 def _item(entry: Entry, name: str | None = None) -> dict[str, Any]:
@@ -163,9 +168,10 @@ def search() -> Response:
         resp = Response(render_template("search.html", result=result, items=items,
                                         search_text=result.text),
                         content_type="text/html; charset=utf-8")
-    if unique is not None:
+    target = _href(unique) if unique is not None else None
+    if target is not None:
         resp.status_code = 303
-        resp.headers["Location"] = _href(unique)
+        resp.headers["Location"] = target
     resp.headers["Vary"] = "Accept"
     return resp
 

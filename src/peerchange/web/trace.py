@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
@@ -128,6 +129,18 @@ def _respond(body: Callable[[], str | bytes], fmt: Format | bibliography.Bibliog
     return resp.make_conditional(request)
 
 
+def _with_format(path: str) -> str:
+    """``path`` with the request's ``format`` parameter, the one parameter a page reads.
+
+    A canonical redirect keeps it, copied by name as a value; no other request parameter
+    is carried over, and none reaches ``url_for`` (``?slug=``, ``?_external=`` or
+    ``?_scheme=`` would clash with its arguments or rewrite the Location's host and
+    scheme). The Location stays a root-relative path.
+    """
+    formats = request.args.getlist("format")
+    return f"{path}?{urlencode([('format', f) for f in formats])}" if formats else path
+
+
 def _errors_in(forced: Format | None) -> None:
     """A page asked for as ``.json`` (or ``.html``) gets its errors in that format too."""
     if forced is JSON:
@@ -191,8 +204,7 @@ def _trace_page(text: str, *, forced: Format | None, canonical_redirect: bool) -
     slug = mechanism.ref.slug
     if canonical_redirect and text != slug:
         suffix = f".{forced.extension}" if forced else ""
-        target = url_for("trace.trace", slug=slug + suffix, **request.args)
-        return redirect(target, code=301)
+        return redirect(_with_format(url_for("trace.trace", slug=slug + suffix)), code=301)
     alternates = [(url_for("trace.trace", slug=f"{slug}.{f.extension}"), f.media_type)
                   for f in PAGE_FORMATS]
     alternates += [(url_for("trace.trace_bibliography", slug=slug, filename=name), f.media_type)
@@ -251,8 +263,7 @@ def cited(key: str) -> Response:
     fmt = _choose(PAGE_FORMATS, forced, "a reverse trace")
     if work.key != stem:
         suffix = f".{forced.extension}" if forced else ""
-        return redirect(url_for("trace.cited", key=work.key + suffix, **request.args),
-                        code=301)
+        return redirect(_with_format(url_for("trace.cited", key=work.key + suffix)), code=301)
     k = work.key
     alternates = [(url_for("trace.cited", key=f"{k}.{f.extension}"), f.media_type)
                   for f in PAGE_FORMATS]

@@ -92,6 +92,9 @@ def find_mechanism(mechanisms: Sequence[Node], text: str) -> Node:
     raise MechanismNotFound(message, _suggest(mechanisms, query), kind="mechanism")
 
 
+MAX_COMPARED = 200  # characters of a key compared for suggestions
+
+
 def find_work(works: Mapping[str, Work], key: str) -> Work:
     """Return the work with reference ``key`` (case-insensitive; a work IRI also works).
 
@@ -107,8 +110,9 @@ def find_work(works: Mapping[str, Work], key: str) -> Work:
     if query.lower() in folded:
         return folded[query.lower()]
     choices = {k: f"{k} {w.label}" for k, w in works.items()}
-    found = process.extract(query, choices, scorer=_scorer, processor=utils.default_process,
-                            limit=5)
+    # only the start of a long key is compared: fuzzy scoring costs grow with its length
+    found = process.extract(query[:MAX_COMPARED], choices, scorer=_scorer,
+                            processor=utils.default_process, limit=5)
     suggestions = [(k, works[k].label) for _, score, k in found if score >= SUGGEST_SCORE]
     raise WorkNotFound(
         f"No work has the reference key {key!r}." if query else "Name a reference key.",
