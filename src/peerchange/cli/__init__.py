@@ -17,6 +17,7 @@ from peerchange import __version__
 from peerchange.cli.diagram import diagram
 from peerchange.cli.export import export
 from peerchange.cli.query import query
+from peerchange.cli.reload import reload
 from peerchange.cli.serve import serve
 from peerchange.cli.trace import trace
 from peerchange.cli.validate import validate
@@ -39,3 +40,4 @@ main.add_command(query)
 main.add_command(trace)
 main.add_command(export)
 main.add_command(diagram)
+main.add_command(reload)

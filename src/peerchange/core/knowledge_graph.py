@@ -1,14 +1,15 @@
 """The loaded knowledge graph: the store plus what describes it (version, counts).
 
 :func:`load_graph` is what both the server and the command line use to get a graph. It
-builds a new store and only returns it when every source loaded, so a failed (re)load
-never replaces a good graph.
+builds a new store and only returns it when every source loaded (and the caller's
+``accept`` passed), so a failed (re)load never replaces a good graph. An on-disk store
+(``--store DIR``) is managed by :mod:`peerchange.core.store_folder`: locked, built beside
+the current one and swapped in by rename.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -17,13 +18,12 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from peerchange.core.errors import SourceError
 from peerchange.core.namespaces import ONTOLOGY, OWL
 from peerchange.core.sources import Source, shipped_sources
 from peerchange.core.store import build_store
+from peerchange.core.store_folder import StoreReader, open_store
 
 OWL_VERSION_INFO = ox.NamedNode(OWL + "versionInfo")
-MARKER = "peerchange-store.json"
 
 
 @dataclass
@@ -32,6 +32,10 @@ class KnowledgeGraph:
 
     :param version: a digest of every loaded source's bytes: it changes when the data does
         (used for ETags and the health report).
+    :param store_path: the on-disk store folder this graph reads (``DIR/store-*``), or
+        ``None`` in memory.
+    :param reader: on disk, the shared lock that keeps that folder from being removed
+        while this process (and the workers it forks) read it.
     """
 
     store: ox.Store
@@ -41,6 +45,7 @@ class KnowledgeGraph:
     seconds: float = 0.0
     graph_counts: dict[str, int] = field(default_factory=dict)
     store_path: str | None = None
+    reader: StoreReader | None = field(default=None, repr=False, compare=False)
 
     @property
     def triples(self) -> int:
@@ -56,6 +61,13 @@ class KnowledgeGraph:
         """Reopen an on-disk store read-only (call once in each forked server worker)."""
         if self.store_path:
             self.store = ox.Store.read_only(self.store_path)
+
+    def release(self) -> None:
+        """Stop holding the on-disk store folder in this process (a replaced graph in the
+        server's master); the workers forked with it keep holding it until they exit,
+        then the next build or reload removes the folder."""
+        if self.reader:
+            self.reader.release()
 
 
 def sources_digest(sources: Iterable[Source]) -> str:
@@ -81,66 +93,49 @@ def load_graph(
     *,
     store_path: str | None = None,
     progress: Callable[[str], None] = lambda _: None,
+    accept: Callable[[KnowledgeGraph], None] | None = None,
 ) -> KnowledgeGraph:
     """Load the shipped ontology and data plus ``extra`` sources.
 
-    :param store_path: a folder for an on-disk store. If it already holds a store built
-        from the same sources (same digest), it is reused; otherwise it is (re)built.
-    :raise SourceError: when a source cannot be read or parsed (nothing is returned).
+    :param store_path: a folder for an on-disk store (:mod:`peerchange.core.store_folder`).
+        If it already holds a store built from the same sources (same digest), it is
+        reused; otherwise a new one is built beside it and swapped in when complete.
+    :param accept: called with the complete graph before it is returned (on disk: before
+        it becomes the folder's current store); raising refuses it, and nothing changes.
+    :raise SourceError: when a source cannot be read or parsed, or the store folder cannot
+        be used (nothing is returned).
     """
     sources = shipped_sources() + list(extra)
     start = time.perf_counter()
     version = sources_digest(sources)
+
+    def describe(store: ox.Store, counts: dict[str, int] | None = None,
+                 path: Path | None = None) -> KnowledgeGraph:
+        return KnowledgeGraph(
+            store=store, sources=sources, version=version, loaded_at=datetime.now(UTC),
+            graph_counts=count_graphs(store) if counts is None else counts,
+            store_path=str(path) if path else None,
+        )
+
     if store_path:
-        store = _open_or_build(Path(store_path), sources, version, progress)
+        def build(folder: Path) -> tuple[int, dict[str, int]]:
+            store, _ = build_store(sources, path=str(folder), progress=progress)
+            store.flush()
+            store.optimize()
+            return len(store), count_graphs(store)
+
+        def accept_store(store: ox.Store) -> None:
+            if accept:
+                accept(describe(store))
+
+        opened = open_store(Path(store_path), version, build,
+                            accept=accept_store if accept else None, progress=progress)
+        kg = describe(opened.store, opened.graph_counts, opened.path)
+        kg.reader = opened.reader
     else:
         store, _ = build_store(sources, progress=progress)
-    kg = KnowledgeGraph(
-        store=store,
-        sources=sources,
-        version=version,
-        loaded_at=datetime.now(UTC),
-        graph_counts=count_graphs(store),
-        store_path=store_path,
-    )
+        kg = describe(store)
+        if accept:
+            accept(kg)
     kg.seconds = time.perf_counter() - start
     return kg
-
-
-def _open_or_build(
-    folder: Path, sources: list[Source], version: str, progress: Callable[[str], None]
-) -> ox.Store:
-    marker = folder / MARKER
-    if marker.is_file():
-        try:
-            built = json.loads(marker.read_text())
-        except ValueError:
-            built = {}
-        if built.get("version") == version:
-            progress(f"reusing the on-disk store in {folder} (version {version})")
-            return ox.Store.read_only(str(folder))
-    if folder.exists() and any(folder.iterdir()) and not marker.is_file():
-        raise SourceError(
-            "refusing to build a store in a folder that is not empty and holds no peerchange "
-            "store; give an empty or new folder",
-            path=str(folder),
-        )
-    tmp = folder.with_name(folder.name + ".building")
-    if tmp.exists():
-        _remove_tree(tmp)
-    progress(f"building an on-disk store in {folder}")
-    store, _ = build_store(sources, path=str(tmp), progress=progress)
-    store.flush()
-    store.optimize()
-    del store
-    (tmp / MARKER).write_text(json.dumps({"version": version}))
-    if folder.exists():
-        _remove_tree(folder)
-    tmp.rename(folder)
-    return ox.Store.read_only(str(folder))
-
-
-def _remove_tree(path: Path) -> None:
-    import shutil
-
-    shutil.rmtree(path)
