@@ -275,8 +275,9 @@ class Server:
         to the whole process group if it is not gone within a few seconds.
 
         A worker still booting when the master relays TERM can miss it (gunicorn installs a
-        worker's signal handlers late) and would hold the master for its 10 s graceful
-        timeout: such a worker gets TERM again after a second, and KILL after a few more.
+        worker's signal handlers late) and would hold the master for its graceful timeout
+        (the query timeout + 10 s): such a worker gets TERM again after a second, and KILL
+        after a few more.
         """
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)

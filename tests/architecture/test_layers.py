@@ -69,7 +69,8 @@ def _internal(names: set[str]) -> set[str]:
 # runs the CLI
 ALLOWED_CROSSINGS = {
     ("peerchange.cli.serve", "peerchange.web"),
-    ("peerchange.cli.serve", "peerchange.server"),
+    ("peerchange.cli.serve", "peerchange.serving.gunicorn_app"),
+    ("peerchange.cli.serve", "peerchange.serving.reload"),
     ("peerchange.__main__", "peerchange.cli"),
 }
 

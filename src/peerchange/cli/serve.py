@@ -36,6 +36,14 @@ from peerchange.cli.common import extra_sources, handle_errors, indented, progre
               envvar="PEERCHANGE_DUMPS_DIR",
               help="Folder the full dumps are written to once and served from (default: a "
                    "cache folder per data version).")
+@click.option("--threads", type=click.IntRange(1, 256), envvar="PEERCHANGE_THREADS",
+              help="Requests one worker process works on at once (default 4).")
+@click.option("--pid-file", type=click.Path(dir_okay=False, path_type=str),
+              help="Write the server's process id here (removed at exit), for "
+                   "'peerchange reload --pid-file FILE' or 'kill -HUP'.")
+@click.option("--validate-on-reload", is_flag=True,
+              help="On reload (SIGHUP), refuse new data that fails validation, as with "
+                   "'peerchange validate'.")
 @click.option("--reload", "dev_reload", is_flag=True,
               help="Development: Flask's server, restarting when code changes.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines or access log.")
@@ -43,7 +51,8 @@ from peerchange.cli.common import extra_sources, handle_errors, indented, progre
 def serve(extra_files: tuple[str, ...], graphs: tuple[str, ...], host: str, port: int,
           workers: int, store_dir: str | None, query_timeout: float | None,
           max_rows: int | None, max_query_bytes: int | None,
-          service_allowlist: tuple[str, ...], dumps_dir: str | None, dev_reload: bool,
+          service_allowlist: tuple[str, ...], dumps_dir: str | None, threads: int | None,
+          pid_file: str | None, validate_on_reload: bool, dev_reload: bool,
           quiet: bool) -> None:
     """Serve the knowledge graph: SPARQL 1.1 at /sparql, health at /health.
 
@@ -56,10 +65,10 @@ def serve(extra_files: tuple[str, ...], graphs: tuple[str, ...], host: str, port
     from peerchange.web import create_app
 
     progress = progress_printer(quiet)
-    settings = Settings.from_env(query_timeout=query_timeout, max_rows=max_rows,
+    settings = Settings.from_env(host=host, query_timeout=query_timeout, max_rows=max_rows,
                                  max_query_bytes=max_query_bytes, store=store_dir,
                                  service_allowlist=list(service_allowlist) or None,
-                                 dumps_dir=dumps_dir)
+                                 dumps_dir=dumps_dir, threads=threads)
     extra = extra_sources(extra_files, graphs)
     where = f"on disk: {store_dir}" if store_dir else "in memory"
     progress(f"Loading the knowledge graph ({where})")
@@ -74,7 +83,17 @@ def serve(extra_files: tuple[str, ...], graphs: tuple[str, ...], host: str, port
     if dev_reload:
         app.run(host=host, port=port, debug=False, use_reloader=True)
         return
-    from peerchange.server import run_gunicorn
+    from peerchange.serving.gunicorn_app import run_gunicorn
 
-    run_gunicorn(app, host=host, port=port, workers=workers,
-                 timeout=settings.query_timeout, access_log=not quiet)
+    run_gunicorn(app, settings=settings, host=host, port=port, workers=workers,
+                 access_log=not quiet, pid_file=pid_file,
+                 reloader=_reloader(settings, extra, validate_on_reload, pid_file, progress))
+
+
+def _reloader(settings, extra, validate: bool, pid_file: str | None, progress):
+    """The SIGHUP reloader, where this version has one (``peerchange.serving.reload``)."""
+    try:
+        from peerchange.serving.reload import Reloader
+    except ImportError:
+        return None
+    return Reloader(settings, extra, validate=validate, pid_file=pid_file, progress=progress)

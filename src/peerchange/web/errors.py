@@ -11,6 +11,9 @@ turns one into a response, as
   (:func:`errors_as`: the canned API always, a trace asked for as ``.json``);
 - ``text/plain`` otherwise.
 
+:func:`error_body` gives the JSON or text body without a request context, for the errors
+the serving layer (:mod:`peerchange.serving`) answers before the app runs.
+
 Unexpected exceptions are logged with their trace on the server and answered with a plain
 500 message, never the trace; so is a :class:`~peerchange.core.errors.QueryFailed`, whose
 engine detail goes to the log only.
@@ -86,16 +89,28 @@ def render_error(exc: PeerchangeError) -> Response:
                     else ERROR_TEMPLATE)
         body = render_template(template, error=view, kind=kind)
         resp = Response(body, status=view.status, content_type="text/html; charset=utf-8")
-    elif media == JSON:
-        resp = Response(json.dumps(view.as_dict(), ensure_ascii=False) + "\n",
-                        status=view.status, content_type="application/json")
     else:
-        resp = Response(view.as_text(), status=view.status,
-                        content_type="text/plain; charset=utf-8")
+        content_type, body = _plain_body(view, media)
+        resp = Response(body, status=view.status, content_type=content_type)
     resp.headers["Vary"] = "Accept"
     for key, value in view.headers.items():
         resp.headers[key] = value
     return resp
+
+
+def _plain_body(view: ErrorView, media: str) -> tuple[str, bytes]:
+    if media == JSON:
+        return "application/json", (json.dumps(view.as_dict(), ensure_ascii=False)
+                                    + "\n").encode("utf-8")
+    return "text/plain; charset=utf-8", view.as_text().encode("utf-8")
+
+
+def error_body(exc: PeerchangeError, accept: str | None) -> tuple[str, bytes]:
+    """The body of ``exc`` as the app would give it to a client sending ``accept`` (JSON
+    when it prefers JSON, plain text otherwise), without a request context: for the serving
+    layer, which answers some errors (414, 431, 400, 413, 429, 503) before the app runs.
+    Returns ``(content type, body)``."""
+    return _plain_body(error_view(exc), JSON if prefers_json(accept) else TEXT)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -156,4 +171,4 @@ def _stock_message(code: int, headers: dict[str, str], default: str) -> str:
     return default
 
 
-__all__ = ["ErrorView", "errors_as", "register_error_handlers", "render_error"]
+__all__ = ["ErrorView", "error_body", "errors_as", "register_error_handlers", "render_error"]

@@ -1,0 +1,119 @@
+"""Run the web app in production: gunicorn's master with :class:`BufferingWorker` workers.
+
+The graph is loaded once in the gunicorn master (``preload_app``) and shared by the forked
+workers copy-on-write; an on-disk store is reopened read-only in each worker (and a worker
+holding one exits without interpreter clean-up, see ``worker_exit``). The per-client
+budgets (:class:`~peerchange.serving.admission.ClientTable`) are made here, in the master,
+before any worker forks, so that all of them share it.
+
+SIGHUP (or ``peerchange reload``) makes the master call the reloader, if one is given:
+it returns a new app over freshly loaded data (or ``None`` to keep the old one), which the
+new workers get, and gunicorn then stops the old workers gracefully.
+
+Shutdown: the graceful timeout is the query timeout plus :data:`GRACE_SECONDS`, so a
+query running when SIGTERM arrives can finish.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+
+from peerchange.core.config import Settings
+from peerchange.serving.admission import ClientTable, parse_networks
+
+GRACE_SECONDS = 10
+WORKER_CLASS = "peerchange.serving.worker.BufferingWorker"
+
+Reloader = Callable[[Flask], "Flask | None"]
+
+
+def _graph(app: Any) -> Any:
+    return app.services.graph
+
+
+def run_gunicorn(app: Flask, *, settings: Settings, host: str, port: int, workers: int,
+                 access_log: bool = True, pid_file: str | None = None,
+                 reloader: Reloader | None = None) -> None:
+    """Serve ``app`` with gunicorn and the buffering worker until stopped.
+
+    :param access_log: kept for the command line's ``--quiet``; the access log lines are
+        the app's own.
+    :param pid_file: the master writes its pid here and removes it at exit.
+    :param reloader: called with the current app on SIGHUP; the app it returns is served
+        by the new workers (``None``: the old app keeps serving).
+    :raise ValueError: for a bad ``trusted_proxies`` entry (before anything starts).
+    """
+    from gunicorn.app.base import BaseApplication
+
+    from peerchange.web.access_log import configure_access_log
+
+    configure_access_log(access_log)  # the app's JSON lines on stderr (none with -q)
+    parse_networks(settings.trusted_proxies)  # a bad entry stops the start, with its name
+    timeout = settings.query_timeout
+
+    def post_fork(_server: Any, worker: Any) -> None:
+        _graph(worker.app.wsgi()).reopen()
+
+    def worker_exit(_server: Any, worker: Any) -> None:
+        """Leave a worker without interpreter clean-up when it holds an on-disk store.
+
+        Destroying a RocksDB handle in a forked worker at exit can crash it (SIGSEGV,
+        seen with pyoxigraph 0.5); the store is read-only, so there is nothing to flush
+        but the log streams.
+        """
+        if not _graph(worker.app.wsgi()).store_path:
+            return
+        exc = sys.exc_info()[1]
+        code = exc.code if isinstance(exc, SystemExit) and isinstance(exc.code, int) else 0
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+    class _App(BaseApplication):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.settings = settings
+            self.clients = ClientTable(settings)  # shared memory, before the fork
+            super().__init__()
+
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("worker_class", WORKER_CLASS)
+            self.cfg.set("preload_app", True)
+            # a worker must outlive the longest query (the query itself is stopped at
+            # the query timeout), plus time to answer
+            self.cfg.set("timeout", int(timeout) + 30 if timeout > 0 else 0)
+            # SIGTERM lets a running query finish (stopped at the query timeout) first
+            self.cfg.set("graceful_timeout", int(timeout) + GRACE_SECONDS if timeout > 0
+                         else GRACE_SECONDS)
+            # the access log is written by the app (the worker has none of its own)
+            self.cfg.set("accesslog", None)
+            self.cfg.set("errorlog", "-")
+            self.cfg.set("post_fork", post_fork)
+            self.cfg.set("worker_exit", worker_exit)
+            self.cfg.set("proc_name", "peerchange")
+            if pid_file:
+                self.cfg.set("pidfile", pid_file)
+            if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 25.1
+                # no runtime-control socket: it would be one shared path per user, clashing
+                # between several servers on one machine
+                self.cfg.set("control_socket_disable", True)
+
+        def load(self) -> Flask:
+            return app
+
+        def reload(self) -> None:
+            """SIGHUP in the master: re-read the configuration, then the data."""
+            super().reload()
+            if reloader is None or self.callable is None:
+                return
+            new_app = reloader(self.callable)
+            if new_app is not None:
+                self.callable = new_app
+
+    _App().run()

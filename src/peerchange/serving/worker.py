@@ -1,0 +1,243 @@
+"""The buffering worker: a gunicorn worker class whose slow clients cost a coroutine only.
+
+The worker's main thread runs an asyncio loop over gunicorn's listening sockets. It accepts
+up to ``max_connections`` connections (beyond that it stops accepting, and the kernel's
+backlog or another worker holds the rest), reads each request completely under deadlines
+(:mod:`peerchange.serving.http`), admits it (the client's budget,
+:mod:`peerchange.serving.admission`, then the worker's queue of ``queue_size``), and hands
+it to one of ``threads`` app threads, which run the WSGI app into a spool
+(:mod:`peerchange.serving.wsgi`) that the loop writes back at the client's pace.
+
+Its heartbeat (``notify``) runs on the loop every half second. On SIGTERM (gunicorn's
+graceful stop) it stops accepting, answers what arrives on open connections for a
+moment more (:data:`DRAIN_SECONDS`, each answer with ``Connection: close``), then closes
+the idle ones and lets the requests in hand finish within ``graceful_timeout``; then it
+stops its query processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import queue
+import socket
+import threading
+import time
+from typing import Any
+
+from gunicorn.workers.base import Worker
+
+from peerchange.core import execution, metrics
+from peerchange.core.config import Settings
+from peerchange.core.errors import ServerBusy
+from peerchange.serving.admission import (
+    ClientTable,
+    client_address,
+    is_trusted,
+    parse_networks,
+)
+from peerchange.serving.http import Connection, Limits, log
+from peerchange.serving.wsgi import Answer, Request, environ_for, run_app
+
+ACCEPT_BATCH = 16  # connections accepted per wake-up, so the workers share new clients
+TICK = 0.5  # seconds between heartbeats and looks at the stop flag
+DRAIN_SECONDS = 1.0  # at shutdown, idle kept-alive connections are closed after this
+
+
+class BufferingWorker(Worker):  # type: ignore[misc]
+    """gunicorn worker class (``worker_class``); see the module docstring."""
+
+    stopping = False
+
+    # -- set-up (in the worker process, after the fork) --
+
+    def _setup(self) -> None:
+        serving_log = logging.getLogger("peerchange.serving")
+        if not serving_log.handlers:  # this layer's lines go where gunicorn's go
+            for handler in self.log.error_log.handlers:
+                serving_log.addHandler(handler)
+            serving_log.setLevel(self.log.error_log.level)
+            serving_log.propagate = False
+        services = getattr(self.wsgi, "services", None)
+        self.settings: Settings = (getattr(self.app, "settings", None)
+                                   or getattr(services, "settings", None)
+                                   or Settings.from_env())
+        s = self.settings
+        config = getattr(self.wsgi, "config", {}) or {}
+        max_body = config.get("MAX_CONTENT_LENGTH") or s.max_query_bytes * 3 + 4096
+        self.limits = Limits.from_settings(s, int(max_body))
+        self.clients: ClientTable = getattr(self.app, "clients", None) or ClientTable(s)
+        self.trusted = parse_networks(s.trusted_proxies)
+        self.threads = max(1, s.threads)
+        self.capacity = self.threads + max(0, s.queue_size)
+        self.busy = 0
+        self.busy_lock = threading.Lock()
+        self.jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.connections: set[Connection] = set()
+        self.accepting = False
+        graph = getattr(services, "graph", None)
+        start_pool = getattr(execution, "start_pool", None)
+        if start_pool is not None and graph is not None:
+            start_pool(graph.store, self.threads)
+        for n in range(self.threads):
+            threading.Thread(target=self._app_thread, name=f"app-{n}", daemon=True).start()
+
+    def run(self) -> None:
+        self._setup()
+        try:
+            asyncio.run(self._main())
+        finally:
+            for _ in range(self.threads):
+                self.jobs.put(None)
+            stop_all = getattr(execution, "stop_all", None)
+            if stop_all is not None:
+                stop_all()
+
+    # -- the app threads --
+
+    def _app_thread(self) -> None:
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                return
+            request, answer, lease = job
+            released = False
+
+            def release(seconds: float, lease=lease) -> None:
+                nonlocal released
+                released = True
+                self.clients.release(lease, seconds)
+                with self.busy_lock:
+                    self.busy -= 1
+
+            try:
+                if answer.closed:  # the client left while its request waited: skip it
+                    release(0.0)
+                    answer.finish()
+                else:
+                    run_app(self.wsgi, environ_for(request), answer, release)
+            except Exception:  # noqa: BLE001 - a fault of ours: logged, the thread goes on
+                log.exception("could not run %s %s", request.method, request.path)
+                if not released:
+                    release(0.0)
+                answer.finish(failed=True)
+
+    def submit(self, request: Request) -> Answer:
+        """Admit ``request`` and queue it for an app thread (the :class:`Dispatcher` call).
+
+        :raise TooManyRequests: the client is over its budget (429).
+        :raise ServerBusy: every thread is busy and the queue is full (503).
+        """
+        self.nr += 1
+        lease = self.clients.admit(request.client, request.path)
+        with self.busy_lock:
+            full = self.busy >= self.capacity
+            if not full:
+                self.busy += 1
+        if full:
+            self.clients.release(lease, 0.0)
+            metrics.count("refusals", reason="queue_full")
+            raise ServerBusy(
+                f"The server is busy: {self.threads} requests are running and "
+                f"{self.capacity - self.threads} waiting in this worker. Try again shortly.",
+                headers={"Retry-After": "5"})
+        answer = Answer(asyncio.get_running_loop())
+        self.jobs.put((request, answer, lease))
+        return answer
+
+    def client_of(self, peer: str, headers: list[tuple[str, str]]) -> tuple[str, str]:
+        """The client address and URL scheme of a request from ``peer`` (the
+        ``X-Forwarded-*`` headers count only from a trusted proxy)."""
+        if not is_trusted(peer, self.trusted):
+            return peer, "http"
+        forwarded = ", ".join(v for n, v in headers if n == "x-forwarded-for") or None
+        proto = next((v for n, v in reversed(headers) if n == "x-forwarded-proto"), "")
+        scheme = "https" if proto.split(",")[-1].strip().lower() == "https" else "http"
+        return client_address(peer, forwarded, self.trusted), scheme
+
+    # -- the loop --
+
+    async def _main(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.loop = loop
+        self._resume_accepting()
+        while self.alive:
+            self.notify()
+            if os.getppid() != self.ppid:
+                self.log.info("Parent changed, shutting down: %s", self)
+                break
+            if self.nr >= self.max_requests:
+                self.log.info("Autorestarting worker after current request.")
+                break
+            await asyncio.sleep(TICK)
+        await self._shutdown()
+
+    def _resume_accepting(self) -> None:
+        if self.accepting or self.stopping:
+            return
+        self.accepting = True
+        for listener in self.sockets:
+            self.loop.add_reader(listener.sock.fileno(), self._accept, listener.sock)
+
+    def _pause_accepting(self) -> None:
+        if not self.accepting:
+            return
+        self.accepting = False
+        for listener in self.sockets:
+            with contextlib.suppress(Exception):
+                self.loop.remove_reader(listener.sock.fileno())
+
+    def _accept(self, listener: socket.socket) -> None:
+        for _ in range(ACCEPT_BATCH):
+            if len(self.connections) >= self.settings.max_connections:
+                self._pause_accepting()
+                return
+            try:
+                client, _ = listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # EMFILE and the like: try again at the next wake-up
+                log.warning("accept failed: %s", exc)
+                return
+            client.setblocking(False)
+            if client.family in (socket.AF_INET, socket.AF_INET6):
+                client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.loop.create_task(self._handle(client))
+
+    async def _handle(self, client: socket.socket) -> None:
+        try:
+            reader, writer = await asyncio.open_connection(sock=client, limit=1 << 20)
+        except OSError:
+            client.close()
+            return
+        connection = Connection(reader, writer, self.limits, self, self.client_of)
+        self.connections.add(connection)
+        try:
+            await connection.serve()
+        except Exception:  # noqa: BLE001 - a fault of ours: logged, the worker goes on
+            log.exception("connection from %s failed", connection.peer[0])
+        finally:
+            self.connections.discard(connection)
+            if len(self.connections) < self.settings.max_connections:
+                self._resume_accepting()
+
+    async def _shutdown(self) -> None:
+        """Stop accepting, close idle connections, let the requests in hand finish."""
+        self.stopping = True
+        self._pause_accepting()
+        now = time.monotonic()
+        deadline = now + max(1.0, self.cfg.graceful_timeout - 1.0)
+        # a request may be on its way on an idle kept-alive connection: it is served (with
+        # "Connection: close") if it arrives within the drain; then idle ones are closed
+        drained = now + min(DRAIN_SECONDS, self.settings.keepalive_timeout)
+        while self.connections and time.monotonic() < deadline:
+            if time.monotonic() >= drained:
+                for connection in list(self.connections):
+                    connection.close_if_idle()
+            self.notify()
+            await asyncio.sleep(0.1)
+        for task in asyncio.all_tasks() - {asyncio.current_task()}:
+            task.cancel()
+
