@@ -4,8 +4,10 @@ Blueprints: ``sparql`` (the SPARQL 1.1 Protocol at ``/sparql``), ``health``, ``a
 (canned queries at ``/api``), ``linked_data`` (``/onto``, ``/id``, ``/graph``, ``/dataset``,
 ``/dumps``, also under ``/peerchange/...``), ``trace`` (``/trace``, ``/cited``,
 ``/references``), ``site`` (the home page ``/``, ``/search``, the navigation and link
-helpers of every template). Every HTML answer carries the :data:`CONTENT_SECURITY_POLICY`;
-the one stylesheet is ``/static/site.css``. See ``docs/architecture.md``.
+helpers of every template), ``metrics`` (``/metrics`` for allowed addresses; every request
+is logged and counted, :mod:`peerchange.web.metrics`). Every HTML answer carries the
+:data:`CONTENT_SECURITY_POLICY`; the one stylesheet is ``/static/site.css``. See
+``docs/architecture.md`` and ``docs/security.md``.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from peerchange.core.config import Settings
 from peerchange.core.knowledge_graph import KnowledgeGraph, load_graph
 from peerchange.core.sources import extra_source, parse_graph_option
 from peerchange.services.assembly import build_services
+from peerchange.web import guards, metrics
 from peerchange.web.errors import register_error_handlers
 from peerchange.web.state import PeerchangeApp
 
 EXPOSED_HEADERS = [
     "ETag", "Link", "Content-Type", "Content-Length", "Vary", "Last-Modified",
-    "Peerchange-Truncated", "Peerchange-Row-Limit",
+    "Peerchange-Truncated", "Peerchange-Row-Limit", "Peerchange-Byte-Limit",
     "Content-Location", "Content-Range", "Accept-Ranges",
 ]
 # Every HTML page: scripts and everything else from this site only, no inline script.
@@ -53,11 +56,13 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     """
     settings = settings or Settings.from_env()
     if graph is None:
-        extra = [extra_source(p) for p in settings.extra_files]
-        extra += [parse_graph_option(spec) for spec in settings.graphs]
+        limit = settings.max_extra_bytes
+        extra = [extra_source(p, max_bytes=limit) for p in settings.extra_files]
+        extra += [parse_graph_option(spec, max_bytes=limit) for spec in settings.graphs]
         graph = load_graph(extra, store_path=settings.store or None)
     app = PeerchangeApp(__name__, static_folder="static", static_url_path="/static")
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    metrics.register(app, settings, graph)  # /metrics, the access log, counts (first)
     # Bodies above this size are refused (413) before they are read; the exact query
     # size limit is applied after decoding (form encoding can triple a query's size).
     app.config["MAX_CONTENT_LENGTH"] = settings.max_query_bytes * 3 + 4096
@@ -91,4 +96,5 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     app.register_blueprint(diagram.bp)  # /diagram.svg, .dot, .txt; neighbourhood_diagram()
     app.after_request(_content_security_policy)
     register_error_handlers(app)
+    guards.install(app, settings)  # Host header (400), URL length (414), base URL
     return app
