@@ -6,7 +6,7 @@ RIS; CSL-JSON is data shaped by the CSL-JSON schema, serialised by :mod:`json`.
 
 What the mapping decides (see the README's "Reviewer's trace"):
 
-- Keys are the reference keys of ``references.csv`` (``Bandura1977``): the BibTeX key,
+- Keys are the reference keys (``pcm:referenceKey``, ``Bandura1977``): the BibTeX key,
   the RIS ``ID`` and the CSL ``id`` / ``citation-key``.
 - The normalised fields of the graph are exported (for example ``Festinger1955`` keeps the
   printed year). The reference exactly as printed and the correction note travel with each
