@@ -32,6 +32,7 @@ from peerchange.core.formats import Format
 from peerchange.core.namespaces import BASE, EVIDENCE_STATUSES, GRAPH, ONTOLOGY, PREFIXES, VOID
 from peerchange.services.assembly import Services
 from peerchange.services.dumps import LATEST, DumpNotFound
+from peerchange.services.embedded import dataset_jsonld, resource_jsonld
 from peerchange.services.rdf_writer import CONTEXT_FILE, DOCUMENT_FORMATS
 from peerchange.services.resources import path_for_iri
 from peerchange.services.terms import published_context
@@ -268,7 +269,8 @@ def _html_page(iri: str, rel: str) -> str:
                        alternates=_alternates(rel), iri=iri)
     page = ld.resources.page(iri)
     return _render("ld/resource.html", page=page, alternates=_alternates(rel), iri=iri,
-                   is_ontology=iri == ONTOLOGY)
+                   is_ontology=iri == ONTOLOGY,
+                   embedded_jsonld=resource_jsonld(ld.resources, iri))
 
 
 def _not_found(iri: str, *, note: str | None = None,
@@ -334,6 +336,7 @@ def _dataset_document(fmt: Format) -> Response:
             "ld/dataset.html", d=ld.description, resources=ld.resources,
             dumps=ld.description.dump_urls(base), prefixes=PREFIXES,
             alternates=[(f"{base}dataset.{f.extension}", f) for f in DOCUMENT_FORMATS],
+            embedded_jsonld=dataset_jsonld(ld.description, base),
         )
         content_type = "text/html; charset=utf-8"
     else:
