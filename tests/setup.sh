@@ -2,7 +2,9 @@
 # Install everything the test suite needs, then nothing else:
 #   - Debian packages: a Java runtime (HermiT, the OWL reasoner, runs in Java); Chromium
 #     and a font for the browser tests (Playwright drives the system chromium: it cannot
-#     download its own browser builds here, so "playwright install" is never run);
+#     download its own browser builds here, so "playwright install" is never run); the
+#     Redland clients rapper and roqet (raptor2-utils, rasqal-utils: about 1.5 MB, a few
+#     seconds) for tests/clients/test_debian_clients.py;
 #   - Python packages: this project with its "test" extra, into the current Python
 #     (activate a virtual environment first, as the README shows).
 # Safe to run again: it installs only what is missing.
@@ -11,6 +13,8 @@ set -eu
 need_apt=""
 command -v java >/dev/null 2>&1 || need_apt="$need_apt default-jre-headless"
 command -v chromium >/dev/null 2>&1 || need_apt="$need_apt chromium"
+command -v rapper >/dev/null 2>&1 || need_apt="$need_apt raptor2-utils"
+command -v roqet >/dev/null 2>&1 || need_apt="$need_apt rasqal-utils"
 if command -v dpkg >/dev/null 2>&1; then
     dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need_apt="$need_apt fonts-dejavu-core"
 fi

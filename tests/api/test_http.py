@@ -366,7 +366,10 @@ def test_openapi_operation_matches_the_front_matter(openapi, query):
         assert doc["in"] == "query" and doc["required"] == p.required
         assert doc["description"].startswith(p.description)
         assert doc["schema"]["type"] == ("integer" if p.type == "integer" else "string")
-        if p.enum:
+        if p.enum and p.type == "iri":  # each value as a full IRI and as a prefixed name
+            assert set(p.enum) <= set(doc["schema"]["enum"])
+            assert len(doc["schema"]["enum"]) == 2 * len(p.enum)
+        elif p.enum:
             assert len(doc["schema"]["enum"]) == len(p.enum)
         if p.default is not None:
             assert str(doc["schema"]["default"]) == p.default

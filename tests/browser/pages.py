@@ -45,8 +45,12 @@ DOWNLOAD = ".yasr_downloadIcon"
 # Markup of a label that became markup: a script element holding the label's code, an
 # element made from the definition's <b>, a link to the javascript: IRI (HTML or SVG).
 INJECTED = """() => {
+  // the embedded JSON-LD is a data block, never run: it may hold a label's text, as long
+  // as it is still one whole JSON document (markup in the data did not close it)
+  const isData = s => s.type === 'application/ld+json'
+    && (() => { try { JSON.parse(s.textContent); return true; } catch (e) { return false; } })();
   const scripts = [...document.querySelectorAll('script')]
-    .filter(s => s.textContent.includes('alert('));
+    .filter(s => s.textContent.includes('alert(') && !isData(s));
   const links = [...document.querySelectorAll('a')].filter(a => {
     const h = a.getAttribute('href') || a.getAttributeNS('http://www.w3.org/1999/xlink', 'href')
       || '';

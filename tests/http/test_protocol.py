@@ -862,14 +862,14 @@ def test_cors_preflight(server, method):
     resp = requests.options(server.sparql, timeout=10, headers={
         "Origin": "https://yasgui.example",
         "Access-Control-Request-Method": method,
-        "Access-Control-Request-Headers": "content-type, accept",
+        "Access-Control-Request-Headers": "content-type, accept, x-requested-with",
     })
     assert resp.status_code in (200, 204)
     assert resp.headers["Access-Control-Allow-Origin"] == "*"
     methods = {m.strip() for m in resp.headers["Access-Control-Allow-Methods"].split(",")}
     assert {"GET", "POST"} <= methods
     headers = {h.strip().lower() for h in resp.headers["Access-Control-Allow-Headers"].split(",")}
-    assert {"content-type", "accept"} <= headers
+    assert {"content-type", "accept", "x-requested-with"} <= headers
     assert "Access-Control-Allow-Credentials" not in resp.headers
     assert int(resp.headers["Access-Control-Max-Age"]) > 0
 

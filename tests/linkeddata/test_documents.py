@@ -234,4 +234,9 @@ def test_graph_page_has_counts_classes_and_dump_link(client):
 def test_html_escapes_data(client):
     # literals are escaped by the template engine: no raw markup from the data
     html = client.get("/id/ref/Bandura1977.html").get_data(as_text=True)
-    assert "<script" not in html
+    # the one script element is the embedded JSON-LD, a data block (never run)
+    block = '<script type="application/ld+json">'
+    assert html.count("<script") == html.count(block) == 1
+    start = html.index(block)
+    data = html[start + len(block):html.index("</script>", start)]
+    assert "<" not in data

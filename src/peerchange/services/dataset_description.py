@@ -84,6 +84,14 @@ DUMPS: tuple[DumpInfo, ...] = (
 )
 
 
+# How a compressed dump is served (web/dump_files.py), stated on its distribution.
+COMPRESSED_DUMP = (
+    "The gzip file, served as application/gzip by default (for mirrors). A client whose "
+    "Accept prefers {media} gets the RDF itself from the same URL: with Content-Encoding: "
+    "gzip when its Accept-Encoding allows gzip, else uncompressed."
+)
+
+
 class _Triples:
     """Triples indexed by subject, to read a description back."""
 
@@ -283,6 +291,8 @@ class DatasetDescriptionService:
             }
             if dump.compressed:
                 bindings["compressFormat"] = ox.NamedNode(MEDIA_TYPES + "application/gzip")
+                bindings["description"] = ox.Literal(COMPRESSED_DUMP.format(
+                    media=dump.media_type), language="en")
             out += self.sparql.construct(QUERIES + "distribution", bindings)
         return out
 

@@ -28,6 +28,13 @@ EXPOSED_HEADERS = [
     "Peerchange-Truncated", "Peerchange-Row-Limit", "Peerchange-Byte-Limit",
     "Content-Location", "Content-Range", "Accept-Ranges",
 ]
+# What browser clients send: YASGUI's own requests (Accept, Content-Type, the conditional
+# and Range headers of its bundled jQuery), X-Requested-With (jQuery-style clients, and
+# custom headers set in YASGUI), the cache directives of fetch/XHR libraries.
+ALLOWED_HEADERS = [
+    "Accept", "Accept-Language", "Content-Language", "Content-Type", "If-None-Match",
+    "If-Modified-Since", "Range", "X-Requested-With", "Cache-Control", "Pragma",
+]
 # Every HTML page: scripts and everything else from this site only, no inline script.
 # style-src 'unsafe-inline' is the one relaxation: the query editor (YASGUI) and the inline
 # SVG of the change-model diagram set style attributes.
@@ -74,7 +81,7 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
         # "*" rather than an echo of the request's Origin: answers stay shareable by caches
         send_wildcard=any_origin,
         methods=["GET", "HEAD", "POST", "OPTIONS"],
-        allow_headers=["Accept", "Content-Type", "If-None-Match", "If-Modified-Since", "Range"],
+        allow_headers=ALLOWED_HEADERS,
         expose_headers=EXPOSED_HEADERS,
         supports_credentials=False,
         max_age=86400,

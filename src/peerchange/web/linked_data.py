@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from xml.sax.saxutils import escape
 
-from flask import Blueprint, Flask, Response, render_template, request, send_file
+from flask import Blueprint, Flask, Response, render_template, request
 
 from peerchange import __version__
 from peerchange.core.errors import NotFound, Suggestion
@@ -32,10 +32,12 @@ from peerchange.core.formats import Format
 from peerchange.core.namespaces import BASE, EVIDENCE_STATUSES, GRAPH, ONTOLOGY, PREFIXES, VOID
 from peerchange.services.assembly import Services
 from peerchange.services.dumps import LATEST, DumpNotFound
+from peerchange.services.embedded import dataset_jsonld, resource_jsonld
 from peerchange.services.rdf_writer import CONTEXT_FILE, DOCUMENT_FORMATS
 from peerchange.services.resources import path_for_iri
 from peerchange.services.terms import published_context
 from peerchange.web.caching import etag_for
+from peerchange.web.dump_files import send_dump
 from peerchange.web.negotiation import negotiate
 from peerchange.web.state import services
 
@@ -267,7 +269,8 @@ def _html_page(iri: str, rel: str) -> str:
                        alternates=_alternates(rel), iri=iri)
     page = ld.resources.page(iri)
     return _render("ld/resource.html", page=page, alternates=_alternates(rel), iri=iri,
-                   is_ontology=iri == ONTOLOGY)
+                   is_ontology=iri == ONTOLOGY,
+                   embedded_jsonld=resource_jsonld(ld.resources, iri))
 
 
 def _not_found(iri: str, *, note: str | None = None,
@@ -333,6 +336,7 @@ def _dataset_document(fmt: Format) -> Response:
             "ld/dataset.html", d=ld.description, resources=ld.resources,
             dumps=ld.description.dump_urls(base), prefixes=PREFIXES,
             alternates=[(f"{base}dataset.{f.extension}", f) for f in DOCUMENT_FORMATS],
+            embedded_jsonld=dataset_jsonld(ld.description, base),
         )
         content_type = "text/html; charset=utf-8"
     else:
@@ -391,15 +395,14 @@ def dumps_index(release: str | None = None) -> Response:
 
 @bp.get("/dumps/<release>/<path:name>")
 def dump_file(release: str, name: str) -> Response:
-    """One dump file: ETag (its SHA-256), Last-Modified, Content-Length, 304 and Range."""
+    """One dump file: ETag (its SHA-256), Last-Modified, Content-Length, 304 and Range;
+    a compressed dump is negotiated (:mod:`peerchange.web.dump_files`)."""
     try:
         info, path = _ld().dumps.file(release, name)
     except DumpNotFound as exc:
         exc.message += f" The index is at {_base()}dumps/."
         raise
-    # werkzeug adds charset=utf-8 to text types itself
-    mimetype = info.content_type.split(";", 1)[0]
-    resp = send_file(path, mimetype=mimetype, conditional=True, etag=info.sha256, max_age=None)
+    resp = send_dump(info, path, request)  # a .gz dump: the file, or its RDF for RDF clients
     resp.headers["Link"] = (f'<{_base()}dumps/{_ld().description.release}/{info.name}>; '
                             'rel="canonical"')
     return resp

@@ -12,9 +12,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from peerchange.core.formats import Format
-from peerchange.services.canned import CannedQuery, Param
+from peerchange.services.canned import CannedQuery, Param, expand_iri
 
 OPENAPI_VERSION = "3.0.3"
+# An absolute IRI or a prefixed name (`pcm:CuratedInference`): both have a scheme-like head.
+# Not `format: uri`, which validating clients read as RFC 3986 and which refuses prefixed
+# names the server accepts; the server checks the prefix against the published ones.
+IRI_PATTERN = r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]*$"
 
 
 def _operation_id(name: str) -> str:
@@ -26,12 +30,33 @@ def _value(param: Param, value: str) -> Any:
     return int(value) if param.type == "integer" else value
 
 
-def _parameter(param: Param) -> dict[str, Any]:
+def _compact(iri: str, prefixes: Mapping[str, str]) -> str | None:
+    """The prefixed name of ``iri`` with the longest matching published prefix, if any."""
+    best = max((p for p, ns in prefixes.items() if iri.startswith(ns) and len(iri) > len(ns)),
+               key=lambda p: len(prefixes[p]), default=None)
+    return None if best is None else best + ":" + iri[len(prefixes[best]):]
+
+
+def _enum(param: Param, prefixes: Mapping[str, str]) -> list[Any]:
+    """The allowed values; an IRI parameter's in both forms the server accepts (the full
+    IRI and its prefixed name)."""
+    if param.type != "iri":
+        return [_value(param, v) for v in param.enum]
+    out: list[Any] = []
+    for value in param.enum:
+        iri = expand_iri(value)
+        for form in (iri, _compact(iri, prefixes)):
+            if form is not None and form not in out:
+                out.append(form)
+    return out
+
+
+def _parameter(param: Param, prefixes: Mapping[str, str]) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "integer"} if param.type == "integer" else {"type": "string"}
-    if param.type == "iri":
-        schema["format"] = "uri"
     if param.enum:
-        schema["enum"] = [_value(param, v) for v in param.enum]
+        schema["enum"] = _enum(param, prefixes)
+    elif param.type == "iri":
+        schema["pattern"] = IRI_PATTERN
     if param.default is not None:
         schema["default"] = _value(param, param.default)
     kind = {
@@ -79,8 +104,9 @@ def _description(prefixes: Mapping[str, str]) -> str:
 
 
 def _components(formats: Iterable[Format]) -> dict[str, Any]:
-    value = {"nullable": True, "oneOf": [{"type": "string"}, {"type": "number"},
-                                         {"type": "boolean"}]}
+    # OpenAPI 3.0: `nullable` only counts beside a `type`, so each alternative is nullable
+    # (anyOf, not oneOf: null matches all three)
+    value = {"anyOf": [{"type": t, "nullable": True} for t in ("string", "number", "boolean")]}
     error = {
         "type": "object",
         "required": ["ok", "status", "error", "message"],
@@ -158,7 +184,8 @@ def _components(formats: Iterable[Format]) -> dict[str, Any]:
     }
 
 
-def _query_path(query: CannedQuery, formats: Iterable[Format]) -> dict[str, Any]:
+def _query_path(query: CannedQuery, formats: Iterable[Format], prefixes: Mapping[str, str]
+                ) -> dict[str, Any]:
     content: dict[str, Any] = {}
     for fmt in formats:
         if fmt.name == "json":
@@ -176,7 +203,7 @@ def _query_path(query: CannedQuery, formats: Iterable[Format]) -> dict[str, Any]
             "summary": query.summary,
             "description": description,
             "tags": list(query.tags),
-            "parameters": [_parameter(p) for p in query.params] + [
+            "parameters": [_parameter(p, prefixes) for p in query.params] + [
                 {"$ref": "#/components/parameters/page"},
                 {"$ref": "#/components/parameters/per_page"},
                 {"$ref": "#/components/parameters/format"},
@@ -228,7 +255,7 @@ def openapi_document(queries: Iterable[CannedQuery], *, server: str, version: st
         }},
     }
     for query in queries:
-        paths[f"/api/{query.name}"] = _query_path(query, formats)
+        paths[f"/api/{query.name}"] = _query_path(query, formats, prefixes)
     return {
         "openapi": OPENAPI_VERSION,
         "info": {

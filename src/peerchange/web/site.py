@@ -30,6 +30,7 @@ from flask import Blueprint, Response, render_template, request, url_for
 from peerchange import __version__
 from peerchange.core.errors import NotFound, Suggestion
 from peerchange.core.formats import Format
+from peerchange.services.embedded import dataset_jsonld
 from peerchange.services.rdf_writer import DOCUMENT_FORMATS
 from peerchange.services.resources import path_for_iri
 from peerchange.services.search import KIND_NAMES, Entry, SearchResult
@@ -121,7 +122,9 @@ def home() -> Response:
     else:
         st = services()
         figure = st.diagram.figure() if hasattr(st, "diagram") else None
-        resp = Response(render_template("home.html", summary=st.home.summary(), figure=figure),
+        resp = Response(render_template("home.html", summary=st.home.summary(), figure=figure,
+                                        embedded_jsonld=dataset_jsonld(st.description,
+                                                                       request.root_url)),
                         content_type="text/html; charset=utf-8")
     resp.headers["Vary"] = "Accept"
     return resp
