@@ -4,8 +4,8 @@ checks do not apply) queries the live endpoint with the headers jQuery-style cli
 YASGUI users add. Chromium makes the real CORS preflight; a header missing from the
 allow-list fails it, and the page sees a network error.
 
-Not here yet: a GET over the request-line limit answered 414 *with* CORS headers (the
-serving work answers it in our code; a browser test belongs with it).
+A GET over the request-line limit is answered 414 by our own serving code *with* the CORS
+headers and the usual error body, so the page reads "use POST" instead of a CORS error.
 """
 
 from __future__ import annotations
@@ -105,3 +105,14 @@ def test_a_header_outside_the_allow_list_still_fails(site, client_page):
     got = _fetch(client_page, f"{site.sparql}?query={quote(ASK)}",
                  headers={"X-Not-Allowed": "1"})
     assert "error" in got
+
+
+def test_a_get_over_the_request_line_limit_is_a_readable_414(site, client_page):
+    """A query too long for a GET: the page sees our 414 and its message (JSON, as asked),
+    not a CORS error (gunicorn's own 414 had no CORS headers)."""
+    long_query = ASK + " # " + "x" * 10_000
+    got = _fetch(client_page, f"{site.sparql}?query={quote(long_query)}",
+                 headers={"Accept": "application/json"})
+    assert "error" not in got, got
+    assert got["status"] == 414
+    assert '"status": 414' in got["body"] and "POST" in got["body"]

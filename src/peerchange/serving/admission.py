@@ -40,7 +40,10 @@ PROBES = 8
 BUCKETS = 12  # the window is kept as this many buckets (a sliding window of 1/12 steps)
 MAX_LEASES = 64  # the most concurrent requests one client can be allowed (per slot)
 LOCK_SECONDS = 1.0  # a lock not got in this time: admit without the table (fail open)
-EXEMPT_PATHS = frozenset({"/health", "/metrics"})
+# not counted against a client's share: probes, and the site's static files (a browser
+# fetches a page's scripts and stylesheets at once; they cost no query)
+EXEMPT_PATHS = frozenset({"/health", "/metrics", "/favicon.ico"})
+EXEMPT_PREFIXES = ("/static/",)
 
 
 # ------------------------------------------------------------------------ who is the client
@@ -195,7 +198,8 @@ class ClientTable:
             of app time in the last ``client_window`` seconds.
         """
         now = time.monotonic()
-        if path in EXEMPT_PATHS or (not self.leases and self.seconds <= 0):
+        if (path in EXEMPT_PATHS or path.startswith(EXEMPT_PREFIXES)
+                or (not self.leases and self.seconds <= 0)):
             return Lease(-1, -1, now, exempt=True)
         if not self._lock.acquire(timeout=LOCK_SECONDS):
             return Lease(-1, -1, now, exempt=True)

@@ -74,6 +74,8 @@ def run_gunicorn(app: Flask, *, settings: Settings, host: str, port: int, worker
         sys.stderr.flush()
         os._exit(code)
 
+    arbiters: list[Any] = []
+
     class _App(BaseApplication):  # type: ignore[misc]
         def __init__(self) -> None:
             self.settings = settings
@@ -95,6 +97,7 @@ def run_gunicorn(app: Flask, *, settings: Settings, host: str, port: int, worker
             self.cfg.set("accesslog", None)
             self.cfg.set("errorlog", "-")
             self.cfg.set("post_fork", post_fork)
+            self.cfg.set("when_ready", arbiters.append)  # the master, for its worker pids
             self.cfg.set("worker_exit", worker_exit)
             self.cfg.set("proc_name", "peerchange")
             if pid_file:
@@ -112,7 +115,9 @@ def run_gunicorn(app: Flask, *, settings: Settings, host: str, port: int, worker
             super().reload()
             if reloader is None or self.callable is None:
                 return
-            new_app = reloader(self.callable)
+            # the workers serving the old app: gunicorn stops them once new ones are up
+            old_workers = set(arbiters[-1].WORKERS) if arbiters else set()
+            new_app = reloader(self.callable, old_workers)
             if new_app is not None:
                 self.callable = new_app
 

@@ -119,6 +119,7 @@ class Connection:
         server = writer.get_extra_info("sockname") or ("", 0)
         self.server = (str(server[0]), int(server[1])) if len(server) >= 2 else ("", 0)
         self.idle = True  # waiting for a request's first byte: may be closed at shutdown
+        self.answered = 0  # requests answered on this connection
         self._pending_head: list[tuple[str, str]] | None = None
 
     # -- the loop over requests --
@@ -132,6 +133,7 @@ class Connection:
                 if request is None:
                     return
                 await self._answer(request)
+                self.answered += 1
                 if self.h11.our_state is not h11.DONE or self.h11.their_state is not h11.DONE:
                     return
                 self.h11.start_next_cycle()
@@ -403,7 +405,12 @@ class Connection:
 
     def close_if_idle(self) -> None:
         """At shutdown: close the connection if it is between requests (the worker calls
-        it after a short drain, in which a request already on its way is still served)."""
-        if self.idle:
+        it after a short drain, in which a request already on its way is still served).
+
+        A connection that has not had its first request yet is left open: its client has
+        just connected to send one, which is read (within ``header_timeout``) and answered
+        with ``Connection: close``.
+        """
+        if self.idle and self.answered:
             with contextlib.suppress(Exception):
                 self.writer.close()

@@ -38,7 +38,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -98,8 +98,12 @@ class Reloader:
         self._generation = 0
         self._lock = threading.Lock()
 
-    def __call__(self, current_app: PeerchangeApp) -> PeerchangeApp | None:
+    def __call__(self, current_app: PeerchangeApp,
+                 old_workers: Collection[int] = ()) -> PeerchangeApp | None:
         """Reload: the app to serve from now on, or ``None`` to keep ``current_app``'s.
+
+        :param old_workers: the pids of the server workers serving ``current_app``: the
+            status file says ``done`` once they have exited (at once when there are none).
 
         Never raises: every failure is reported (progress line, status file, metric) and
         answered with ``None``.
@@ -135,7 +139,8 @@ class Reloader:
                    f"{graph.seconds:.2f} s)")
         self.progress(f"Reloaded: {message}")
         if self.pid_file:
-            self._report_done_when_old_workers_stop(started, graph.version, message)
+            self._report_done_when_old_workers_stop(started, graph.version, message,
+                                                    set(old_workers))
         return new_app
 
     # ---------------------------------------------------------------- steps
@@ -196,9 +201,8 @@ class Reloader:
             self.progress(f"cannot write the reload status next to {self.pid_file}: {exc}")
 
     def _report_done_when_old_workers_stop(self, started: float, version: str,
-                                           message: str) -> None:
+                                           message: str, old_workers: set[int]) -> None:
         """Write ``done`` once the workers serving the old app have exited (a thread)."""
-        old_workers = serving_children(os.getpid())
         generation = self._generation
         deadline = time.monotonic() + max(self.settings.query_timeout, 0) + WORKER_STOP_SECONDS
 
