@@ -11,7 +11,7 @@ from peerchange.cli.common import handle_errors, progress_printer
 
 @click.command()
 @click.option("--studies", "-n", type=click.IntRange(min=0), required=True,
-              help="How many synthetic studies to write (about 400 quads each).")
+              help="How many synthetic studies to write (about 1,500 quads each).")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Random seed: the same seed writes the same bytes.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
