@@ -98,3 +98,23 @@ def test_a_million_quads_in_bounded_memory(tmp_path: Path) -> None:
     assert large["peak_rss_kib"] < 200 * 1024
     # flat: ten times the quads, at most a few MiB more resident memory
     assert large["peak_rss_kib"] - small["peak_rss_kib"] < 16 * 1024
+
+
+def test_n_triples_and_gzip(tmp_path: Path) -> None:
+    import gzip
+
+    quads = generate(tmp_path / "s.nq", 2, seed=4)
+    triples = generate(tmp_path / "s.nt.gz", 2, seed=4)
+    assert triples.quads == quads.quads
+    lines = gzip.decompress((tmp_path / "s.nt.gz").read_bytes()).decode().splitlines()
+    stripped = [q.rsplit(" ", 2)[0] + " ." for q in
+                (tmp_path / "s.nq").read_text(encoding="utf-8").splitlines()]
+    assert lines == stripped
+    generate(tmp_path / "again.nt.gz", 2, seed=4)
+    assert _digest(tmp_path / "again.nt.gz") == _digest(tmp_path / "s.nt.gz")
+
+
+def test_cli_refuses_another_format(cli, tmp_path: Path) -> None:
+    proc = cli("synth", "--studies", "1", "-o", str(tmp_path / "x.ttl"))
+    assert proc.returncode == 2
+    assert ".nq" in proc.stderr

@@ -15,11 +15,13 @@ from peerchange.cli.common import handle_errors, progress_printer
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Random seed: the same seed writes the same bytes.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="The N-Quads file to write (.nq, or .nq.gz to compress).")
+              help="The file to write: .nq (N-Quads, shape-valid) or .nt (N-Triples, no "
+                   "graphs); add .gz to compress.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on standard error.")
 @handle_errors
 def synth(studies: int, seed: int, output: Path, quiet: bool) -> None:
-    """Write N synthetic studies (each in its own named graph) as N-Quads, line by line.
+    """Write N synthetic studies (each in its own named graph) as N-Quads, line by line
+    (or as N-Triples, without the graphs, for loaders and benchmarks).
 
     Every study has a paper, a companion paper, a reference list, cases, participant groups,
     a change model with roles, mechanisms, components, outcomes and measures, and claims of
@@ -29,6 +31,8 @@ def synth(studies: int, seed: int, output: Path, quiet: bool) -> None:
     """
     from peerchange.services.synth import generate
 
-    if not any(output.name.endswith(s) for s in (".nq", ".nquads", ".nq.gz", ".nquads.gz")):
-        raise click.BadParameter("the output is N-Quads: name it .nq or .nq.gz", param_hint="-o")
+    name = output.name.removesuffix(".gz")
+    if not name.endswith((".nq", ".nquads", ".nt", ".ntriples")):
+        raise click.BadParameter("name the output .nq (N-Quads) or .nt (N-Triples), "
+                                 "optionally with .gz", param_hint="-o")
     generate(output, studies, seed, progress=progress_printer(quiet))

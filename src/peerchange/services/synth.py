@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import gzip
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -24,7 +25,7 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class SynthResult:
-    """What a run wrote: the file, the studies, the lines (triples/quads) and the seconds."""
+    """What a run wrote: the file, the studies, the lines (quads or triples), the seconds."""
 
     path: Path
     studies: int
@@ -32,16 +33,25 @@ class SynthResult:
     seconds: float
 
 
-def _open(path: Path) -> IO[bytes]:
-    if path.suffix == ".gz":
-        # mtime=0 keeps a gzipped file byte-identical across runs
-        return gzip.GzipFile(filename="", mode="wb", fileobj=path.open("wb"), mtime=0)
-    return path.open("wb")
+@contextmanager
+def _open(path: Path) -> Iterator[IO[bytes]]:
+    """The output file, gzipped for ``.gz`` (with no name or time in the header, so the bytes
+    are the same on every run)."""
+    with path.open("wb") as raw:
+        if path.suffix != ".gz":
+            yield raw
+            return
+        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as packed:
+            yield packed
 
 
 def generate(path: Path, studies: int, seed: int = 0,
              progress: Progress | None = None, every: float = 1.0) -> SynthResult:
-    """Write ``studies`` synthetic studies for ``seed`` to ``path`` (N-Quads, ``.gz`` allowed).
+    """Write ``studies`` synthetic studies for ``seed`` to ``path``, ``.gz`` allowed.
+
+    The format follows the name: N-Quads (``.nq``), or N-Triples (``.nt``: the same
+    statements without their graphs, for loaders and benchmarks; only the N-Quads form keeps
+    shortcut edges in their status graphs, which validation asks for).
 
     :param progress: called with a line (quads written, rate) about every ``every`` seconds
         and once at the end.
@@ -49,11 +59,12 @@ def generate(path: Path, studies: int, seed: int = 0,
     if studies < 0:
         raise ValueError("the number of studies must not be negative")
     pool = load_pool()
+    quad_format = ".nq" in path.suffixes or ".nquads" in path.suffixes
     start = last = time.monotonic()
     quads = 0
     with _open(path) as out:
         for index in range(1, studies + 1):
-            study = Study(index, seed, pool)
+            study = Study(index, seed, pool, quads=quad_format)
             build(study)
             out.write("".join(study.lines).encode("utf-8"))
             quads += len(study.lines)

@@ -74,7 +74,7 @@ JOURNALS = ("peer support research", "community mental health practice",
 class Study:
     """One synthetic study: collects its N-Quads lines into a list the writer drains."""
 
-    def __init__(self, index: int, seed: int, pool: TheoryPool) -> None:
+    def __init__(self, index: int, seed: int, pool: TheoryPool, quads: bool = True) -> None:
         self.i = index
         self.seed = seed
         self.pool = pool
@@ -82,6 +82,7 @@ class Study:
         self.graph = iri(f"{GRAPH}synth/study-{index}")
         self.tag = f"synthetic study {index}"
         self.lines: list[str] = []
+        self.quads = quads
         self.year = str(2000 + self.rng.randrange(25))
         self.key = f"Synth{alpha(index)}"
         self.paper = node(f"ref/{self.key}Paper{self.year}")
@@ -92,8 +93,12 @@ class Study:
     # -- output ------------------------------------------------------------------------
 
     def add(self, s: str, p: str, o: str, graph: str | None = None) -> None:
-        """Add one quad (in the study's graph unless ``graph`` is given)."""
-        self.lines.append(f"{s} {p} {o} {graph or self.graph} .\n")
+        """Add one quad (in the study's graph unless ``graph`` is given), or one triple when
+        the output is N-Triples."""
+        if self.quads:
+            self.lines.append(f"{s} {p} {o} {graph or self.graph} .\n")
+        else:
+            self.lines.append(f"{s} {p} {o} .\n")
 
     def describe(self, s: str, types: tuple[str, ...], label: str) -> None:
         """Type a node and give it its one English label."""
