@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from peerchange.cli import main
 from peerchange.core.sources import extra_source
 from peerchange.services.synth import generate
 
@@ -27,10 +29,14 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
     assert _digest(first) != _digest(other)
 
 
-def test_cli_writes_the_file_and_reports_progress(cli, tmp_path: Path) -> None:
+def _cli(*args: str):
+    return CliRunner().invoke(main, ["synth", *args])
+
+
+def test_cli_writes_the_file_and_reports_progress(tmp_path: Path) -> None:
     out = tmp_path / "synth.nq"
-    proc = cli("synth", "--studies", "2", "--seed", "3", "-o", str(out))
-    assert proc.returncode == 0, proc.stderr
+    proc = _cli("--studies", "2", "--seed", "3", "-o", str(out))
+    assert proc.exit_code == 0, proc.stderr
     assert proc.stdout == ""
     assert "quads/s" in proc.stderr and "2 studies" in proc.stderr
     generate(tmp_path / "again.nq", 2, seed=3)
@@ -114,7 +120,7 @@ def test_n_triples_and_gzip(tmp_path: Path) -> None:
     assert _digest(tmp_path / "again.nt.gz") == _digest(tmp_path / "s.nt.gz")
 
 
-def test_cli_refuses_another_format(cli, tmp_path: Path) -> None:
-    proc = cli("synth", "--studies", "1", "-o", str(tmp_path / "x.ttl"))
-    assert proc.returncode == 2
+def test_cli_refuses_another_format(tmp_path: Path) -> None:
+    proc = _cli("--studies", "1", "-o", str(tmp_path / "x.ttl"))
+    assert proc.exit_code == 2
     assert ".nq" in proc.stderr
