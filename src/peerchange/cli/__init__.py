@@ -19,6 +19,7 @@ from peerchange.cli.export import export
 from peerchange.cli.query import query
 from peerchange.cli.reload import reload
 from peerchange.cli.serve import serve
+from peerchange.cli.synth import synth
 from peerchange.cli.trace import trace
 from peerchange.cli.validate import validate
 
@@ -41,3 +42,4 @@ main.add_command(trace)
 main.add_command(export)
 main.add_command(diagram)
 main.add_command(reload)
+main.add_command(synth)
