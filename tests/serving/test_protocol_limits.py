@@ -18,7 +18,8 @@ from tests.serving.conftest import (
     split_head,
 )
 
-pytestmark = pytest.mark.timeout(60)
+# each test talks to a live `peerchange serve` and several wait out a time limit
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(60)]
 
 ENV = {"PEERCHANGE_HEADER_TIMEOUT": "1", "PEERCHANGE_KEEPALIVE_TIMEOUT": "1",
        "PEERCHANGE_BODY_TIMEOUT": "1"}

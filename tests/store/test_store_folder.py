@@ -59,6 +59,7 @@ print(json.dumps({"version": graph.version, "triples": graph.triples,
 """
 
 
+@pytest.mark.slow  # subprocesses building real stores
 def test_first_loads_at_the_same_moment_share_one_complete_store(tmp_path, shipped_graph):
     """Before the lock, two first starts built into one folder and left a corrupt store
     that looked finished."""
@@ -224,6 +225,7 @@ def test_a_failed_or_refused_build_leaves_the_current_store(built, load, tmp_pat
     assert stores(folder) == [current(folder).name] and builds(folder) == []
 
 
+@pytest.mark.slow  # subprocesses building real stores
 def test_a_replaced_store_is_kept_while_a_process_reads_it(load, tmp_path):
     """A reload swaps the folder's current store; a worker forked before (holding the old
     store's lock by inheritance) keeps reading the old folder until it exits."""
