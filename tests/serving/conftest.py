@@ -1,7 +1,6 @@
 """Helpers of the serving tests: real ``peerchange serve`` processes and raw sockets.
 
-``start_serving(*args, env=)`` starts a server once per set of arguments for the session
-(its log checked for traces at the end, :func:`tests.conftest.stop_and_check`);
+Session-wide servers come from ``start_live_server`` in tests/conftest.py;
 ``fresh_server(*args, env=)`` starts one for this test only (for tests that stop it).
 :func:`exchange` talks to a server over a raw socket, from any loopback address.
 """
@@ -14,32 +13,12 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.conftest import Server, start_server, stop_and_check
+from tests.conftest import Server, start_server
 
 # a query that runs until the time limit stops it, in constant memory (a count over a
 # cross product of every triple with every triple, twice)
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 SIMPLE = "ASK { ?s ?p ?o }"
-
-
-@pytest.fixture(scope="session")
-def start_serving(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Server]]:
-    running: dict[str, Server] = {}
-
-    def start(*args: str, env: dict[str, str] | None = None) -> Server:
-        key = repr((args, sorted((env or {}).items())))
-        if key not in running:
-            folder = tmp_path_factory.mktemp("serving")
-            running[key] = start_server(
-                list(args), log=folder / "serve.log",
-                env={"PEERCHANGE_DUMPS_DIR": str(folder / "dumps"), **(env or {})})
-        return running[key]
-
-    yield start
-    for srv in running.values():
-        srv.stop()
-    for srv in running.values():
-        stop_and_check(srv)
 
 
 @pytest.fixture

@@ -26,8 +26,8 @@ ENV = {"PEERCHANGE_HEADER_TIMEOUT": "1", "PEERCHANGE_KEEPALIVE_TIMEOUT": "1",
 
 
 @pytest.fixture(scope="module")
-def srv(start_serving):
-    return start_serving("--workers", "1", env=ENV)
+def srv(start_live_server):
+    return start_live_server("--workers", "1", env=ENV)
 
 
 def test_two_pipelined_requests_are_both_answered_in_order(srv):
