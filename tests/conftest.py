@@ -82,7 +82,7 @@ def java() -> None:
 # fixtures that start a gunicorn server (seconds each): a test that uses one is slow
 LIVE_SERVER_FIXTURES = frozenset({
     "start_live_server", "server", "limited_server", "protocol_server", "live_server",
-    "federating_server",
+    "federating_server", "virtuoso",
 })
 
 # Slow tests in files this foundation does not own, by module path and test function name
@@ -440,3 +440,23 @@ def sparql_count(client, query: str) -> int:
     """The single value of a one-row counting query, as an integer."""
     rows = sparql_rows(client, query)
     return int(next(iter(rows[0].values())))
+
+
+# ------------------------------------------------------------------------ Virtuoso
+
+VIRTUOSO_REASON = "the remote SPARQL store the remote-backend tests run against"
+
+
+@pytest.fixture(scope="session")
+def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A Virtuoso of this session on free loopback ports with an empty database
+    (:mod:`tests.virtuoso`); stopped at the end. Skipped locally without Virtuoso, a
+    failure under ``CI=true``."""
+    from tests.virtuoso import start_virtuoso
+
+    require_tool("virtuoso-t", VIRTUOSO_REASON)
+    server = start_virtuoso(tmp_path_factory.mktemp("virtuoso"))
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -4,7 +4,9 @@
 #     and a font for the browser tests (Playwright drives the system chromium: it cannot
 #     download its own browser builds here, so "playwright install" is never run); the
 #     Redland clients rapper and roqet (raptor2-utils, rasqal-utils: about 1.5 MB, a few
-#     seconds) for tests/clients/test_debian_clients.py;
+#     seconds) for tests/clients/test_debian_clients.py; Virtuoso (virtuoso-opensource),
+#     the remote SPARQL store the tests start on loopback with an ini of their own
+#     (tests/virtuoso.py), and the benchmark's peer;
 #   - Python packages: this project with its "test" extra, into the current Python
 #     (activate a virtual environment first, as the README shows).
 # Safe to run again: it installs only what is missing.
@@ -15,6 +17,7 @@ command -v java >/dev/null 2>&1 || need_apt="$need_apt default-jre-headless"
 command -v chromium >/dev/null 2>&1 || need_apt="$need_apt chromium"
 command -v rapper >/dev/null 2>&1 || need_apt="$need_apt raptor2-utils"
 command -v roqet >/dev/null 2>&1 || need_apt="$need_apt rasqal-utils"
+command -v virtuoso-t >/dev/null 2>&1 || need_apt="$need_apt virtuoso-opensource"
 if command -v dpkg >/dev/null 2>&1; then
     dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need_apt="$need_apt fonts-dejavu-core"
 fi

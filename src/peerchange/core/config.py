@@ -64,6 +64,11 @@ class Settings:
     :param log_queries: put query texts in the access log.
     :param max_extra_bytes: largest extra data file accepted, and the most characters its
         literals may expand to.
+    :param endpoint: the query URL of a remote SPARQL 1.1 store to serve from instead of
+        the embedded store (``serve --endpoint``); empty for the embedded store.
+    :param endpoint_user: the user name for that store, if it asks for one.
+    :param endpoint_password_env: the name of the environment variable that holds that
+        user's password (never the password itself).
     """
 
     query_timeout: float = 30.0
@@ -98,6 +103,9 @@ class Settings:
     log_clients: bool = False
     log_queries: bool = False
     max_extra_bytes: int = 256 * 1024 * 1024
+    endpoint: str = ""
+    endpoint_user: str = ""
+    endpoint_password_env: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -1,0 +1,145 @@
+"""A real Virtuoso (Debian's ``virtuoso-opensource``) for the tests and the benchmark.
+
+:func:`start_virtuoso` copies Debian's default ini into a folder of the caller's, changes
+its ports (free loopback ports), paths (that folder) and answer caps (Debian's
+``ResultSetMaxRows = 10000`` and ``MaxQueryExecutionTime = 60`` are raised, or set to
+what the caller asks, so tests can also provoke a cut answer), starts ``virtuoso-t`` in
+the foreground and returns once its SPARQL endpoint answers (about ten seconds).
+
+A fresh database has the ``dba`` account with the password ``dba``: the authenticated
+endpoints (``/sparql-auth`` for SPARQL Update, ``/sparql-graph-crud-auth`` for the Graph
+Store Protocol) take it with HTTP Digest authentication.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+DEBIAN_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
+BINARY = "virtuoso-t"
+USER = "dba"
+PASSWORD = "dba"
+STARTUP_SECONDS = 90.0
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def available() -> bool:
+    """Whether Virtuoso is installed here (the binary and Debian's default ini)."""
+    return shutil.which(BINARY) is not None and DEBIAN_INI.is_file()
+
+
+@dataclass
+class Virtuoso:
+    """A running Virtuoso in its own folder."""
+
+    folder: Path
+    http_port: int
+    sql_port: int
+    process: subprocess.Popen[bytes]
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def sparql(self) -> str:
+        """The public (read) SPARQL endpoint."""
+        return self.base + "/sparql"
+
+    @property
+    def sparql_auth(self) -> str:
+        """The SPARQL endpoint that takes updates (Digest authentication)."""
+        return self.base + "/sparql-auth"
+
+    @property
+    def graph_store(self) -> str:
+        """The Graph Store Protocol endpoint (Digest authentication)."""
+        return self.base + "/sparql-graph-crud-auth"
+
+    def log(self) -> str:
+        path = self.folder / "virtuoso.out"
+        return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+
+    def stop(self) -> None:
+        """Stop Virtuoso (TERM, then KILL after ten seconds)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): it holds its port but answers nothing."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
+
+
+def write_ini(folder: Path, *, http_port: int, sql_port: int, max_rows: int = 10_000_000,
+              max_seconds: int = 600) -> Path:
+    """Write Debian's default ini with our ports, folder and caps into ``folder``."""
+    ini = DEBIAN_INI.read_text(encoding="utf-8")
+    ini = ini.replace("/var/lib/virtuoso-opensource-7/db", str(folder))
+    ini = re.sub(r"(?m)^ServerPort(\s*)=\s*1111\b", rf"ServerPort\g<1>= {sql_port}", ini)
+    ini = re.sub(r"(?m)^ServerPort(\s*)=\s*8890\b", rf"ServerPort\g<1>= {http_port}", ini)
+    ini = re.sub(r"(?m)^ResultSetMaxRows(\s*)=.*$", rf"ResultSetMaxRows\g<1>= {max_rows}", ini)
+    ini = re.sub(r"(?m)^MaxQueryExecutionTime(\s*)=.*$",
+                 rf"MaxQueryExecutionTime\g<1>= {max_seconds}", ini)
+    ini = re.sub(r"(?m)^DefaultHost(\s*)=.*$", rf"DefaultHost\g<1>= 127.0.0.1:{http_port}",
+                 ini)
+    path = folder / "virtuoso.ini"
+    path.write_text(ini, encoding="utf-8")
+    return path
+
+
+def start_virtuoso(folder: Path, *, max_rows: int = 10_000_000,
+                   max_seconds: int = 600) -> Virtuoso:
+    """Start Virtuoso with a database in ``folder``; return once ``/sparql`` answers.
+
+    :param max_rows: the ini's ``ResultSetMaxRows`` (Debian's default is 10,000).
+    :param max_seconds: the ini's ``MaxQueryExecutionTime``.
+    :raise RuntimeError: Virtuoso exited or did not answer in time (with its log).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    http_port, sql_port = _free_port(), _free_port()
+    ini = write_ini(folder, http_port=http_port, sql_port=sql_port, max_rows=max_rows,
+                    max_seconds=max_seconds)
+    out = (folder / "virtuoso.out").open("wb")
+    process = subprocess.Popen(
+        [BINARY, "+foreground", "+configfile", str(ini)], cwd=folder, stdout=out,
+        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("PEERCHANGE_")},
+    )
+    out.close()
+    server = Virtuoso(folder, http_port, sql_port, process)
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"virtuoso-t exited with {process.returncode}:\n{server.log()}")
+        with contextlib.suppress(requests.RequestException):
+            answer = requests.get(server.sparql, params={"query": "ASK {}"}, timeout=2)
+            if answer.status_code == 200:
+                return server
+        time.sleep(0.2)
+    server.stop()
+    raise RuntimeError(f"virtuoso-t did not answer within {STARTUP_SECONDS:g} s:\n"
+                       f"{server.log()}")
