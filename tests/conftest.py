@@ -446,6 +446,10 @@ def sparql_count(client, query: str) -> int:
 
 VIRTUOSO_REASON = "the remote SPARQL store the remote-backend tests run against"
 
+# the stores the HTTP-facing tests' Virtuoso backend answers from, shared by the session
+# (their parametrised ``backend`` fixture lives in tests/backend_fixtures.py)
+pytest_plugins = ["tests.backends"]
+
 
 @pytest.fixture(scope="session")
 def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:

@@ -13,6 +13,11 @@ import pytest
 from flask.testing import FlaskClient
 
 from peerchange.services.canned import CannedQuery, catalogue
+from tests import backend_fixtures
+
+# this folder's own app, client and make_app, on both backends (tests/backend_fixtures.py)
+app, backend, client, make_app = (backend_fixtures.app, backend_fixtures.backend,
+                                  backend_fixtures.client, backend_fixtures.make_app)
 
 QUERIES: list[CannedQuery] = [q for _, q in sorted(catalogue().items())]
 QUERY_IDS = [q.name for q in QUERIES]

@@ -15,6 +15,7 @@ from werkzeug.http import parse_options_header
 
 from peerchange.core.namespaces import PREFIXES
 from tests.api.conftest import CURATED, ID, QUERIES, QUERY_IDS
+from tests.backends import expected_for
 from tests.conftest import ENGINE_FAILURE
 
 
@@ -309,23 +310,33 @@ PYTHON_INTERNALS = re.compile(r"\b[A-Z][A-Za-z]*(Error|Exception)\b|Traceback|Fi
     ("text/html,application/xhtml+xml,*/*;q=0.8", "text/html"),  # a browser
 ])
 def test_engine_failure_on_sparql_is_a_generic_500_and_logged(
-        app, client, failing_engine, caplog, accept, media):
+        app, client, backend, request, caplog, accept, media):
     caplog.set_level(logging.ERROR)
-    query = "SELECT * WHERE { ?s ?p ?o } LIMIT 1\n" + failing_engine
+    if backend.remote:
+        # We cannot break Virtuoso's engine from here; it fails by itself where the standard
+        # says an expression error leaves a variable unbound (SPARQL 1.1 §17.3: 1/0 is an
+        # error, so ?x is unbound): Virtuoso answers 500 "Division by 0". A store that fails
+        # is a bad gateway for our client (502), with the same generic message; the store's
+        # words go to our log only.
+        query, status, words = "SELECT (1/0 AS ?x) WHERE {}", 502, "Division by 0"
+    else:
+        query = "SELECT * WHERE { ?s ?p ?o } LIMIT 1\n" + request.getfixturevalue("failing_engine")
+        status, words = 500, ENGINE_FAILURE
     resp = client.post("/sparql", data={"query": query},
                        headers={"Accept": accept} if accept else {})
-    assert resp.status_code == 500
+    assert resp.status_code == status
     assert resp.mimetype == media
     body = resp.get_data(as_text=True)
     assert "evaluated" in body and "logged" in body  # generic: it failed, and where to look
     assert not PYTHON_INTERNALS.search(body), body
-    assert ENGINE_FAILURE not in body
+    assert words not in body
     if media == "application/json":
         doc = resp.get_json()
-        assert (doc["ok"], doc["status"]) == (False, 500) and "detail" not in doc
+        assert (doc["ok"], doc["status"]) == (False, status) and "detail" not in doc
     # the detail is in the app's log, for the operator
     logged = [r.getMessage() for r in caplog.records if r.name == app.logger.name]
-    assert any(ENGINE_FAILURE in line and "RuntimeError" in line for line in logged), logged
+    kind = expected_for(backend, embedded="RuntimeError", virtuoso=backend.endpoint)
+    assert any(words in line and kind in line for line in logged), logged
     # and the endpoint goes on answering
     again = client.post("/sparql", data={"query": "ASK { ?s ?p ?o }"},
                         headers={"Accept": "application/sparql-results+json"})

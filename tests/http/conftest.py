@@ -6,6 +6,9 @@ own options through the shared ``start_live_server`` (``tests/conftest.py``: wai
 gunicorn master, workers and any query process — at the end of the session and checks the
 log for traces and crashes):
 
+Each of them runs on both backends (the ``backend`` fixture, :mod:`tests.backends`): the
+embedded store, and ``serve --endpoint`` over a Virtuoso filled by ``peerchange publish``.
+
 - ``server``: the shipped graph with the default limits;
 - ``limited_server``: ``--timeout 2 --max-rows 5 --max-query-bytes 2048``, for the timeout,
   truncation and size-limit tests;
@@ -25,6 +28,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests import backend_fixtures
+from tests.backends import Backend
 from tests.conftest import (  # noqa: F401  (re-exported: the HTTP tests import them from here)
     FIXTURES,
     ROOT,
@@ -36,13 +41,16 @@ from tests.conftest import (  # noqa: F401  (re-exported: the HTTP tests import 
     stop_and_check,
 )
 
+# every server below runs on both backends (tests/backend_fixtures.py)
+backend = backend_fixtures.backend
+
 PROTOCOL_DATA = "http://kasei.us/2009/09/sparql/data/"
 
 
 @pytest.fixture(scope="session")
-def server(start_live_server) -> Server:
-    """The shipped graph, default limits."""
-    return start_live_server()
+def server(start_live_server, backend: Backend) -> Server:
+    """The shipped graph, default limits, on ``backend``."""
+    return start_live_server(*backend.serve_args())
 
 
 LIMITED_TIMEOUT = 2.0
@@ -51,22 +59,25 @@ LIMITED_QUERY_BYTES = 2048
 
 
 @pytest.fixture(scope="session")
-def limited_server(start_live_server) -> Server:
+def limited_server(start_live_server, backend: Backend) -> Server:
     """The shipped graph with a 2 s query timeout, at most 5 rows per answer and queries of
     at most 2048 bytes. The memory limit is raised to 4 GiB so that a runaway ORDER BY (about
     1 GB/s) meets the time limit first: these tests are about the time limit."""
     return start_live_server(
-        "--timeout", str(LIMITED_TIMEOUT), "--max-rows", str(LIMITED_ROWS),
+        *backend.serve_args(), "--timeout", str(LIMITED_TIMEOUT), "--max-rows", str(LIMITED_ROWS),
         "--max-query-bytes", str(LIMITED_QUERY_BYTES),
         env={"PEERCHANGE_QUERY_MEMORY_MB": "4096"})
 
 
 @pytest.fixture(scope="session")
-def protocol_server(start_live_server) -> Server:
-    """The shipped graph plus the W3C protocol suite's data1/2/3.rdf as named graphs."""
+def protocol_server(start_live_server, backend: Backend, published_stores) -> Server:
+    """The shipped graph plus the W3C protocol suite's data1/2/3.rdf as named graphs (over
+    Virtuoso: published with the same ``--graph`` options into a Virtuoso of their own)."""
     args = []
     for n in (1, 2, 3):
         args += ["--graph", f"{PROTOCOL_DATA}data{n}.rdf={FIXTURES / 'protocol' / f'data{n}.rdf'}"]
+    if backend.remote:
+        return start_live_server("--endpoint", published_stores(*args).sparql)
     return start_live_server(*args)
 
 

@@ -19,6 +19,12 @@ import pytest
 import rdflib
 from flask import Flask
 
+from tests import backend_fixtures
+
+# this folder's own app, client and make_app, on both backends (tests/backend_fixtures.py)
+app, backend, client, make_app = (backend_fixtures.app, backend_fixtures.backend,
+                                  backend_fixtures.client, backend_fixtures.make_app)
+
 # media type → rdflib parser name, for every RDF format a document is served in
 RDFLIB_FORMATS = {
     "text/turtle": "turtle",
@@ -63,10 +69,11 @@ def context_doc(app: Flask) -> dict:
 
 
 @pytest.fixture(scope="session")
-def live_server(start_live_server):
-    """A real ``peerchange serve`` (gunicorn, 2 workers) of the shipped graph with its own dump
-    folder (the same server as ``tests/http``'s ``server`` when both run in one session)."""
-    return start_live_server()
+def live_server(start_live_server, backend):
+    """A real ``peerchange serve`` (gunicorn, 2 workers) of the shipped graph on ``backend``
+    with its own dump folder (the same server as ``tests/http``'s ``server`` when both run in
+    one session)."""
+    return start_live_server(*backend.serve_args())
 
 
 def gunzip(data: bytes) -> bytes:

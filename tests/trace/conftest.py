@@ -7,6 +7,12 @@ from typing import Any
 
 import pytest
 
+from tests import backend_fixtures
+
+# this folder's own app, client and make_app, on both backends (tests/backend_fixtures.py)
+app, backend, client, make_app = (backend_fixtures.app, backend_fixtures.backend,
+                                  backend_fixtures.client, backend_fixtures.make_app)
+
 ID = "https://w3id.org/peerchange/id/"
 PCM = "https://w3id.org/peerchange/onto/"
 MECHANISMS = ("trusting-relationships", "role-modelling", "engagement")

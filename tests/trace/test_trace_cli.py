@@ -7,7 +7,9 @@ import re
 
 import bibtexparser
 import pytest
+import rdflib
 import rispy
+from rdflib.compare import isomorphic
 
 from tests.trace.conftest import ID, MECHANISMS, MISSION_THEORIES, STATUS_LABELS, walk_claims
 
@@ -132,10 +134,20 @@ def test_status_labels_are_the_ontologys(json_traces):
     (("engagement",), "/trace/engagement"),
     (("--cited", "Bandura1977"), "/cited/Bandura1977"),
 ])
-def test_cli_and_web_give_the_same_json_and_turtle(cli, client, args, url):
+def test_cli_and_web_give_the_same_json_and_turtle(cli, client, backend, args, url):
     turtle = cli("trace", *args, "--format", "turtle")
     assert turtle.returncode == 0, turtle.stderr
-    assert turtle.stdout.encode() == client.get(f"{url}.ttl").data
+    web_turtle = client.get(f"{url}.ttl").data
+    if backend.remote:
+        # the command reads the embedded store, the web Virtuoso: the same triples, written
+        # in the order each store returned its rows (an answer without ORDER BY has none),
+        # so the same graph and the same header, not the same bytes
+        assert isomorphic(rdflib.Graph().parse(data=turtle.stdout, format="turtle"),
+                          rdflib.Graph().parse(data=web_turtle, format="turtle"))
+        header = turtle.stdout.split("\n@prefix", 1)[0]
+        assert web_turtle.decode().startswith(header)
+    else:
+        assert turtle.stdout.encode() == web_turtle
     printed = cli("trace", *args, "--format", "json")
     assert printed.returncode == 0, printed.stderr
     web = client.get(f"{url}.json")

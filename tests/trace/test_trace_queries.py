@@ -4,6 +4,7 @@ hit, caches kept per data version; and the RDF the batched rows give is complete
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pyoxigraph as ox
 import pytest
@@ -76,14 +77,22 @@ def test_the_two_trace_queries_walk_from_the_same_hubs():
     those of the claims the trace is built from)."""
     from peerchange.core.queryfiles import get_query
 
-    def walk(name: str) -> str:
+    claims = "(^obo:SEPIO_0000388 | ^obo:SEPIO_0000390)"
+
+    def hubs(name: str) -> set[str]:
+        """The paths to the hubs: each UNION branch walks from the mechanism to a hub, then
+        to the hub's claims (the branches are spelled out: see the queries' comments)."""
         lines = [ln for ln in get_query(f"internal/trace/{name}").text.splitlines()
                  if not ln.lstrip().startswith("#")]
         text = " ".join(" ".join(lines).split())
-        start = text.index("?mechanism (")
-        return text[start:text.index("?claim .", start)]
+        inner = "SELECT DISTINCT ?mechanism ?node WHERE"
+        text = text[text.index(inner) + len(inner):]
+        return {branch.split(claims)[0].rstrip("/ ")
+                for branch in re.findall(r"\?mechanism (.*?) \?node \.", text)
+                if claims in branch}
 
-    assert walk("trace") == walk("trace-rdf")
+    assert hubs("trace") == hubs("trace-rdf")
+    assert len(hubs("trace")) == 3  # the mechanism and its model or theories; families; outcomes
 
 
 @pytest.mark.parametrize("url", TRACE_URLS + CITED_URLS + ["/trace", "/references.json",

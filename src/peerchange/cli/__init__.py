@@ -16,6 +16,7 @@ import click
 from peerchange import __version__
 from peerchange.cli.diagram import diagram
 from peerchange.cli.export import export
+from peerchange.cli.publish import publish
 from peerchange.cli.query import query
 from peerchange.cli.reload import reload
 from peerchange.cli.serve import serve
@@ -43,3 +44,4 @@ main.add_command(export)
 main.add_command(diagram)
 main.add_command(reload)
 main.add_command(synth)
+main.add_command(publish)

@@ -44,6 +44,15 @@ from peerchange.cli.common import extra_sources, handle_errors, indented, progre
 @click.option("--validate-on-reload", is_flag=True,
               help="On reload (SIGHUP), refuse new data that fails validation, as with "
                    "'peerchange validate'.")
+@click.option("--endpoint", metavar="QUERY_URL", envvar="PEERCHANGE_ENDPOINT",
+              help="Serve from this remote SPARQL 1.1 store (its query URL) instead of "
+                   "loading the graph: run 'peerchange publish --endpoint' first. Not "
+                   "with EXTRA_FILES, --graph or --store.")
+@click.option("--endpoint-user", metavar="NAME", envvar="PEERCHANGE_ENDPOINT_USER",
+              help="The user name, when the store asks for a login (Digest or Basic).")
+@click.option("--endpoint-password-env", metavar="VAR",
+              envvar="PEERCHANGE_ENDPOINT_PASSWORD_ENV",
+              help="The environment variable that holds that user's password.")
 @click.option("--reload", "dev_reload", is_flag=True,
               help="Development: Flask's server, restarting when code changes.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines or access log.")
@@ -52,7 +61,8 @@ def serve(extra_files: tuple[str, ...], graphs: tuple[str, ...], host: str, port
           workers: int, store_dir: str | None, query_timeout: float | None,
           max_rows: int | None, max_query_bytes: int | None,
           service_allowlist: tuple[str, ...], dumps_dir: str | None, threads: int | None,
-          pid_file: str | None, validate_on_reload: bool, dev_reload: bool,
+          pid_file: str | None, validate_on_reload: bool, endpoint: str | None,
+          endpoint_user: str | None, endpoint_password_env: str | None, dev_reload: bool,
           quiet: bool) -> None:
     """Serve the knowledge graph: SPARQL 1.1 at /sparql, health at /health.
 
@@ -69,12 +79,29 @@ def serve(extra_files: tuple[str, ...], graphs: tuple[str, ...], host: str, port
                                  max_query_bytes=max_query_bytes, store=store_dir,
                                  service_allowlist=list(service_allowlist) or None,
                                  dumps_dir=dumps_dir, threads=threads)
-    extra = extra_sources(extra_files, graphs)
-    where = f"on disk: {store_dir}" if store_dir else "in memory"
-    progress(f"Loading the knowledge graph ({where})")
-    graph = load_graph(extra, store_path=store_dir, progress=indented(progress))
-    progress(f"Loaded {graph.triples:,} triples in {len(graph.graph_counts)} named graphs "
-             f"in {graph.seconds:.2f} s (data version {graph.version})")
+    settings.endpoint = endpoint or ""
+    settings.endpoint_user = endpoint_user or settings.endpoint_user
+    settings.endpoint_password_env = endpoint_password_env or settings.endpoint_password_env
+    if settings.endpoint:
+        if extra_files or graphs or store_dir:
+            raise click.UsageError(
+                "--endpoint serves what 'peerchange publish' put into the store: it does not "
+                "take EXTRA_FILES, --graph or --store (publish those files instead).")
+        from peerchange.core.remote_graph import connect_graph
+
+        extra = []
+        progress(f"Reading the publication record of {settings.endpoint}")
+        graph = connect_graph(settings)
+        progress(f"Serving {graph.triples:,} triples in {len(graph.graph_counts)} named "
+                 f"graphs from {graph.remote.description if graph.remote else ''} "
+                 f"(data version {graph.version})")
+    else:
+        extra = extra_sources(extra_files, graphs)
+        where = f"on disk: {store_dir}" if store_dir else "in memory"
+        progress(f"Loading the knowledge graph ({where})")
+        graph = load_graph(extra, store_path=store_dir, progress=indented(progress))
+        progress(f"Loaded {graph.triples:,} triples in {len(graph.graph_counts)} named "
+                 f"graphs in {graph.seconds:.2f} s (data version {graph.version})")
     app = create_app(settings, graph)  # builds the services (build_services)
     base = f"http://{host}:{port}"
     progress(f"SPARQL endpoint: {base}/sparql")

@@ -181,6 +181,49 @@ class QueryOutOfMemory(PeerchangeError):
     title = "Query used too much memory"
 
 
+# -- a remote SPARQL store (serve --endpoint) ------------------------------------------------
+
+
+class StoreUnavailable(PeerchangeError):
+    """The remote SPARQL store cannot be reached (refused, not answering, 503): try again
+    in a few seconds (``Retry-After: 5``)."""
+
+    http_status = 503
+    exit_code = 2
+    title = "Store unavailable"
+
+    def __init__(self, message: str, *, detail: str | None = None) -> None:
+        super().__init__(message, detail=detail, headers={"Retry-After": "5"})
+
+
+class StoreError(PeerchangeError):
+    """The remote SPARQL store answered with an error that is not the query's fault, or
+    cut its answer (a bad gateway: 502)."""
+
+    http_status = 502
+    exit_code = 2
+    title = "Store error"
+    log_detail: str | None = None
+
+
+class StoreFailed(StoreError):
+    """The remote store failed while evaluating (its HTTP 500): the client sees a generic
+    message, as for :class:`QueryFailed`; the store's words go to the server's log only."""
+
+    def __init__(self, store: str, status: int, words: str) -> None:
+        super().__init__(f"The SPARQL store failed while the query was evaluated (it answered "
+                         f"{status}); the error has been logged on the server.")
+        self.log_detail = f"the store at {store} answered {status}: {words}"
+
+
+class NotPublished(PeerchangeError):
+    """The remote store holds no publication record (``peerchange publish`` first)."""
+
+    http_status = 503
+    exit_code = 2
+    title = "Nothing published"
+
+
 # -- serving: limits that keep one client from taking the endpoint down --------------------
 
 

@@ -170,40 +170,62 @@ def evaluate(store: ox.Store, job: QueryJob) -> Answer:
         raise QuerySyntaxError(f"The query does not parse: {exc}") from None
     except OSError as exc:
         raise QueryFailed(log_detail=f"store failure: {exc}") from None
-    fmt = job.fmt
     if isinstance(result, ox.QuerySolutions):
         variables = [v.value for v in result.variables]
-        solutions = (tuple(s[v] for v in variables) for s in result)
-        if fmt is None:
-            rows, limit = _take(solutions, job.max_rows, job.max_bytes, _row_size)
-            return Answer(b"", None, "SELECT", limit is not None, len(rows),
-                          time.perf_counter() - start, variables=variables, rows=rows,
-                          limit=limit)
-        writer = SelectWriter(fmt, variables)
-        parts, limit = _take_select(solutions, writer, job.max_rows, job.max_bytes)
-        cut = limit is not None
-
-        def write_select(out: Any) -> None:
-            out.write(writer.head(cut))
-            for part in parts:
-                out.write(part)
-            out.write(writer.tail(cut))
-
-        return Answer(b"", fmt, "SELECT", cut, len(parts), time.perf_counter() - start,
-                      limit=limit, write_body=write_select)
+        return shape_select(variables, (tuple(s[v] for v in variables) for s in result),
+                            job, start)
     if isinstance(result, ox.QueryBoolean):
-        if fmt is None:
-            return Answer(b"", None, "ASK", False, 1, time.perf_counter() - start,
-                          boolean=bool(result))
-        body = write_boolean(fmt, bool(result))
-        return Answer(b"", fmt, "ASK", False, 1, time.perf_counter() - start,
-                      write_body=lambda out: out.write(body))
+        return shape_boolean(bool(result), job, start)
+    return shape_graph(iter(result), job, start,
+                       lambda triples: with_labels(store, triples, job.label_graphs))
+
+
+def shape_select(variables: list[str], solutions: Iterable[tuple], job: QueryJob,
+                 start: float) -> Answer:
+    """The :class:`Answer` to a SELECT: its rows (terms mode) or a writer of its body in
+    ``job.fmt``, cut at the job's row and byte limits. Both backends use it (the remote
+    one with the rows it parsed from the store's answer)."""
+    fmt = job.fmt
+    if fmt is None:
+        rows, limit = _take(solutions, job.max_rows, job.max_bytes, _row_size)
+        return Answer(b"", None, "SELECT", limit is not None, len(rows),
+                      time.perf_counter() - start, variables=variables, rows=rows,
+                      limit=limit)
+    writer = SelectWriter(fmt, variables)
+    parts, limit = _take_select(solutions, writer, job.max_rows, job.max_bytes)
+    cut = limit is not None
+
+    def write_select(out: Any) -> None:
+        out.write(writer.head(cut))
+        for part in parts:
+            out.write(part)
+        out.write(writer.tail(cut))
+
+    return Answer(b"", fmt, "SELECT", cut, len(parts), time.perf_counter() - start,
+                  limit=limit, write_body=write_select)
+
+
+def shape_boolean(value: bool, job: QueryJob, start: float) -> Answer:
+    """The :class:`Answer` to an ASK."""
+    fmt = job.fmt
+    if fmt is None:
+        return Answer(b"", None, "ASK", False, 1, time.perf_counter() - start, boolean=value)
+    body = write_boolean(fmt, value)
+    return Answer(b"", fmt, "ASK", False, 1, time.perf_counter() - start,
+                  write_body=lambda out: out.write(body))
+
+
+def shape_graph(triples_in: Iterable[Any], job: QueryJob, start: float,
+                labels: Callable[[list], list]) -> Answer:
+    """The :class:`Answer` to a CONSTRUCT or DESCRIBE, cut at the job's limits; a
+    DESCRIBE gets the labels of what it links to from ``labels``."""
+    fmt = job.fmt
     form = "DESCRIBE" if job.form == "DESCRIBE" else "CONSTRUCT"
     size = (_triple_size if fmt is None
             else lambda t: estimate_triple_bytes(fmt, t))  # type: ignore[arg-type]
-    triples, limit = _take(iter(result), job.max_rows, job.max_bytes, size)
+    triples, limit = _take(triples_in, job.max_rows, job.max_bytes, size)
     if form == "DESCRIBE":
-        triples = with_labels(store, triples, job.label_graphs)
+        triples = labels(triples)
     seconds = time.perf_counter() - start
     if fmt is None:
         return Answer(b"", None, form, limit is not None, len(triples), seconds,
@@ -295,17 +317,23 @@ def run_with_timeout(store: ox.Store, job: QueryJob, timeout: float, *,
 
 def _run_here(store: ox.Store, job: QueryJob, stream: bool) -> Answer:
     try:
-        answer = evaluate(store, job)
-        if answer.write_body is not None:
-            out = io.BytesIO()
-            answer.write_body(out)
-            answer.body, answer.write_body = out.getvalue(), None
+        answer = finish(evaluate(store, job), stream=False)
     except PeerchangeError:
         raise
     except Exception as exc:  # noqa: BLE001 - the same answer as from the query process
         log.error("query failed in process: %s: %s", type(exc).__name__, exc)
         raise QueryFailed(log_detail=f"{type(exc).__name__}: {exc}") from None
-    if stream:
+    return finish(answer, stream=stream)
+
+
+def finish(answer: Answer, *, stream: bool) -> Answer:
+    """Write an answer's body (``write_body``) into ``body``, or into ``chunks`` when
+    ``stream`` (an answer evaluated in this process, by either backend)."""
+    if answer.write_body is not None:
+        out = io.BytesIO()
+        answer.write_body(out)
+        answer.body, answer.write_body = out.getvalue(), None
+    if stream and answer.chunks is None:
         answer.chunks, answer.body = iter([answer.body]), b""
     return answer
 

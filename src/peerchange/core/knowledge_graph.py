@@ -4,7 +4,10 @@
 builds a new store and only returns it when every source loaded (and the caller's
 ``accept`` passed), so a failed (re)load never replaces a good graph. An on-disk store
 (``--store DIR``) is managed by :mod:`peerchange.core.store_folder`: locked, built beside
-the current one and swapped in by rename.
+the current one and swapped in by rename. Over a remote SPARQL store (``serve
+--endpoint``) nothing is loaded: :func:`peerchange.core.remote_graph.connect_graph` reads
+the store's publication record into a ``KnowledgeGraph`` with ``remote`` set and no
+``store``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from peerchange.core.namespaces import ONTOLOGY, OWL
+from peerchange.core.remote_store import RemoteStore
 from peerchange.core.sources import Source, shipped_sources
 from peerchange.core.store import build_store
 from peerchange.core.store_folder import StoreReader, open_store
@@ -36,9 +40,14 @@ class KnowledgeGraph:
         ``None`` in memory.
     :param reader: on disk, the shared lock that keeps that folder from being removed
         while this process (and the workers it forks) read it.
+    :param remote: the remote SPARQL store served from (``store`` is then ``None``, and
+        ``version``, ``graph_counts`` and the ontology version come from the publication
+        record that ``peerchange publish`` wrote there).
+    :param remote_ontology_version: over a remote store, the ontology's
+        ``owl:versionInfo`` read with the record.
     """
 
-    store: ox.Store
+    store: ox.Store | None
     sources: list[Source]
     version: str
     loaded_at: datetime
@@ -46,13 +55,30 @@ class KnowledgeGraph:
     graph_counts: dict[str, int] = field(default_factory=dict)
     store_path: str | None = None
     reader: StoreReader | None = field(default=None, repr=False, compare=False)
+    remote: RemoteStore | None = field(default=None, repr=False, compare=False)
+    remote_ontology_version: str | None = None
+
+    @property
+    def backend(self) -> str:
+        """``remote`` (a SPARQL store), ``disk`` (``--store DIR``) or ``memory``."""
+        return "remote" if self.remote is not None else ("disk" if self.store_path
+                                                         else "memory")
+
+    @property
+    def data_graphs(self) -> list[str]:
+        """The data graphs served (their IRIs, sorted): the union default graph."""
+        return sorted(self.graph_counts)
 
     @property
     def triples(self) -> int:
+        if self.store is None:
+            return sum(self.graph_counts.values())
         return len(self.store)
 
     @property
     def ontology_version(self) -> str | None:
+        if self.store is None:
+            return self.remote_ontology_version
         for quad in self.store.quads_for_pattern(ox.NamedNode(ONTOLOGY), OWL_VERSION_INFO, None):
             return quad.object.value
         return None

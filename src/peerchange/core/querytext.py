@@ -67,6 +67,8 @@ class QueryInfo:
     :param services: the targets of every ``SERVICE`` (an IRI, a prefixed name or ``?var``).
     :param from_graphs: IRIs of ``FROM`` clauses (prefixed names resolved).
     :param from_named: IRIs of ``FROM NAMED`` clauses.
+    :param from_spans: where each ``FROM`` / ``FROM NAMED`` clause is in the text (start and
+        end offsets), so a protocol dataset can replace them (:func:`without_from`).
     :param depth: the deepest nesting of ``{``, ``(`` and ``[`` outside strings, IRIs and
         comments (the engine's parser recurses once per level).
     """
@@ -76,6 +78,7 @@ class QueryInfo:
     services: list[str] = field(default_factory=list)
     from_graphs: list[str] = field(default_factory=list)
     from_named: list[str] = field(default_factory=list)
+    from_spans: list[tuple[int, int]] = field(default_factory=list)
     depth: int = 0
 
     @property
@@ -221,7 +224,19 @@ def inspect_query(text: str) -> QueryInfo:
             iri = resolve(target)
             if iri is not None:
                 (info.from_named if named else info.from_graphs).append(iri)
+                info.from_spans.append((tok.pos, target.pos + len(target.text)))
     return info
+
+
+def without_from(text: str, info: QueryInfo) -> str:
+    """``text`` with its ``FROM`` / ``FROM NAMED`` clauses blanked out (same length, so an
+    error's line and column still point into the client's text): the dataset clause only,
+    for a store that would add a protocol dataset to them instead of replacing them
+    (SPARQL 1.1 Protocol §2.1.4: the protocol's dataset wins)."""
+    chars = list(text)
+    for start, end in info.from_spans:
+        chars[start:end] = [" "] * (end - start)
+    return "".join(chars)
 
 
 def _starts_operation(toks: list[Token], j: int) -> bool:

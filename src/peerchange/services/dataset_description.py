@@ -9,10 +9,15 @@ through the SPARQL service, with the server's URLs and the versions bound as RDF
   comes from the paper, a companion paper or curation), the versions and modification date,
   the root and example resources, the formats, the shortcut graph of each evidence status;
 - ``statistics.rq``: the counts measured on the data (triples and entities of the dataset,
-  per class, per property and per named graph) and the vocabularies used;
-- ``access.rq``: the URLs of the server answering (this description, the SPARQL endpoint,
-  each named graph's dump);
-- ``distribution.rq`` once per dump file of :data:`DUMPS`, and ``prefix-declaration.rq``
+  per class, per property and per named graph) and the vocabularies used; each named
+  graph's ``void:triples`` is the knowledge graph's count (``graph_counts``: the embedded
+  store's, or the publication record over a remote store), ``graph-triples.rq`` once per
+  graph;
+- ``access.rq``: the URLs of the server answering (this description, the SPARQL
+  endpoint), and ``graph-access.rq`` each named graph's endpoint and dump, once per graph
+  of the knowledge graph;
+- ``distribution.rq`` once per dump file of :data:`DUMPS` (its node a blank node bound
+  from here), and ``prefix-declaration.rq``
   once per published prefix (see :mod:`peerchange.services.service_description`);
 - ``graph.rq``: what a named graph's own document adds (its provenance, its dataset, the
   evidence status whose shortcut edges it holds).
@@ -55,7 +60,7 @@ from peerchange.core.namespaces import (
     VOID,
 )
 from peerchange.services.rdf_writer import write_document
-from peerchange.services.service_description import prefix_declarations
+from peerchange.services.service_description import integer, prefix_declarations
 from peerchange.services.sparql import SparqlService
 from peerchange.services.terms import labels, published_context
 
@@ -228,7 +233,11 @@ class DatasetDescriptionService:
 
     @cached_property
     def _statistics(self) -> list[ox.Triple]:
-        return self.sparql.construct(QUERIES + "statistics")
+        triples = self.sparql.construct(QUERIES + "statistics")
+        for iri, n in sorted(self.graph.graph_counts.items()):
+            triples += self.sparql.construct(QUERIES + "graph-triples", {
+                "graph": ox.NamedNode(iri), "triples": integer(n)})
+        return triples
 
     @cached_property
     def _measured(self) -> _Triples:
@@ -274,16 +283,20 @@ class DatasetDescriptionService:
         return dumps[0].value if dumps else None
 
     def _access_triples(self, base_url: str) -> list[ox.Triple]:
-        return self.sparql.construct(QUERIES + "access", {
-            "document": ox.NamedNode(base_url + "dataset"),
-            "endpoint": ox.NamedNode(base_url + "sparql"),
-            "dumps": ox.NamedNode(self.dump_folder(base_url)),
-        })
+        endpoint = ox.NamedNode(base_url + "sparql")
+        triples = self.sparql.construct(QUERIES + "access", {
+            "document": ox.NamedNode(base_url + "dataset"), "endpoint": endpoint})
+        for iri in sorted(self.graph.graph_counts):
+            triples += self.sparql.construct(QUERIES + "graph-access", {
+                "graph": ox.NamedNode(iri), "endpoint": endpoint,
+                "dumps": ox.NamedNode(self.dump_folder(base_url))})
+        return triples
 
     def _distributions(self, base_url: str) -> list[ox.Triple]:
         out: list[ox.Triple] = []
         for dump, url in self.dump_urls(base_url):
-            bindings: dict[str, ox.NamedNode | ox.Literal] = {
+            bindings: dict[str, ox.NamedNode | ox.BlankNode | ox.Literal] = {
+                "distribution": ox.BlankNode(),
                 "downloadURL": ox.NamedNode(url),
                 "accessURL": ox.NamedNode(self.dump_folder(base_url)),
                 "title": ox.Literal(dump.title, language="en"),

@@ -17,7 +17,10 @@ same set to a folder for static publishing, with the VoID description (``void.tt
 
 The writer reads every quad of the store once, directly: a dump is the store's content,
 streamed, not the answer to a query (the JSON-LD context comes through the SPARQL service,
-:func:`peerchange.services.terms.published_context`).
+:func:`peerchange.services.terms.published_context`). Over a remote store each published
+graph is streamed with a CONSTRUCT into a file on disk, once per data version, and its
+triple count checked against the publication record (``void:triples``): a store that cut
+the answer gives an error (502), never a partial dump.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ import pyoxigraph as ox
 from peerchange.core.errors import NotFound, PeerchangeError
 from peerchange.core.formats import RDF_FORMATS, find_format
 from peerchange.core.namespaces import PREFIXES
+from peerchange.core.remote_dump import download_graph
 from peerchange.services.dataset_description import (
     DUMPS,
     DatasetDescriptionService,
@@ -63,6 +67,8 @@ MANIFEST = "manifest.json"
 CHECKSUMS = "SHA256SUMS"
 LATEST = "latest"
 TURTLE = find_format("turtle", RDF_FORMATS)
+# a remote store's graph may take longer to send than a query may run
+REMOTE_DUMP_SECONDS = 600.0
 
 
 class DumpNotFound(NotFound):
@@ -138,7 +144,7 @@ def write_dumps(sparql: SparqlService, folder: Path, *, progress: Progress = lam
     """Write the full set of dumps of ``graph`` into ``folder`` (created if needed)."""
     start = time.perf_counter()
     graph = sparql.graph
-    quads = sorted(canonical_blank_nodes(list(graph.store)), key=sort_key)
+    quads = sorted(canonical_blank_nodes(_all_quads(sparql, folder, progress)), key=sort_key)
     triples: list[ox.Triple] = []
     seen: set[ox.Triple] = set()
     for q in quads:
@@ -202,6 +208,28 @@ def write_dumps(sparql: SparqlService, folder: Path, *, progress: Progress = lam
     (folder / CHECKSUMS).write_text("".join(f"{f.sha256}  {f.name}\n" for f in files))
     (folder / MANIFEST).write_text(json.dumps(_manifest(dump_set), indent=1) + "\n")
     return dump_set
+
+
+def _all_quads(sparql: SparqlService, folder: Path, progress: Progress) -> list[ox.Quad]:
+    """Every quad of the store: read directly from the embedded store, or, over a remote
+    store, each published graph streamed to a file (``.remote/``, removed after) and
+    checked against its published triple count."""
+    graph = sparql.graph
+    if graph.remote is None:
+        assert graph.store is not None
+        return list(graph.store)
+    work = folder / ".remote"
+    work.mkdir(parents=True, exist_ok=True)
+    quads: list[ox.Quad] = []
+    try:
+        for n, (iri, expected) in enumerate(graph.graph_counts.items(), 1):
+            quads += download_graph(graph.remote, iri, work / f"graph-{n}.nt",
+                                    expected=expected,
+                                    timeout=max(REMOTE_DUMP_SECONDS, sparql.timeout))
+            progress(f"read {iri} from {graph.remote.url} ({expected:,} triples)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return quads
 
 
 def _manifest(dump_set: DumpSet) -> dict[str, Any]:

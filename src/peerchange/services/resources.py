@@ -78,8 +78,10 @@ class ResourceService:
 
     @cached_property
     def named_graphs(self) -> list[str]:
-        return [row["graph"].value for row in self.sparql.select(QUERIES + "named-graphs")
-                if isinstance(row["graph"], ox.NamedNode)]
+        """The named graphs served, from the knowledge graph's own list (the load's counts,
+        or a remote store's publication record): Virtuoso 7.2 answers nothing to
+        ``GRAPH ?g {}``, so the store is not asked."""
+        return list(self.sparql.graph.data_graphs)
 
     def exists(self, iri: str) -> bool:
         """Whether ``iri`` is the ontology, a term, an instance or a named graph we serve."""

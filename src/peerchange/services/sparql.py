@@ -18,6 +18,13 @@ outside the allow-list, the row and byte limits. The dataset: the protocol's
 ``FROM`` / ``FROM NAMED``, which override the default (the union of all graphs). A graph
 that is named but not in the store is empty; nothing is ever fetched. Shipped queries are
 ours: no size, row or byte limit; the time and memory limits still apply.
+
+Over a remote SPARQL store (``graph.remote``, ``serve --endpoint``) the same prepared
+query is sent to the store (:mod:`peerchange.core.remote_execution`): the rules above
+are applied here first (a refused ``SERVICE`` never reaches the store), the union
+default graph is formed by naming every published data graph (``default-graph-uri`` and
+``named-graph-uri``), a client's dataset is passed through and ``FROM`` is left to the
+store.
 """
 
 from __future__ import annotations
@@ -32,14 +39,17 @@ from peerchange.core.errors import (
     BadRequest,
     QueryFileError,
     QueryRefused,
+    QuerySyntaxError,
     QueryTooLarge,
+    StoreFailed,
 )
 from peerchange.core.execution import Answer, QueryJob, check_graph_iris, run_with_timeout
 from peerchange.core.formats import RDF_FORMATS, RESULT_FORMATS, Format
 from peerchange.core.knowledge_graph import KnowledgeGraph
 from peerchange.core.namespaces import PREFIXES
 from peerchange.core.queryfiles import QueryFile, get_query
-from peerchange.core.querytext import QueryInfo, inspect_query
+from peerchange.core.querytext import QueryInfo, inspect_query, without_from
+from peerchange.core.remote_execution import run_remote
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
@@ -222,7 +232,27 @@ class SparqlService:
         elif prepared.info.has_dataset:
             job.union = False  # the engine then honours FROM / FROM NAMED
             job.label_graphs = list(prepared.info.from_graphs)
-        return run_with_timeout(self.graph.store, job, self.timeout, stream=stream)
+        remote = self.graph.remote
+        if remote is None:
+            assert self.graph.store is not None
+            return run_with_timeout(self.graph.store, job, self.timeout, stream=stream)
+        if dataset and prepared.info.has_dataset:
+            # the protocol's dataset replaces FROM / FROM NAMED (SPARQL 1.1 Protocol
+            # §2.1.4); Virtuoso would add them together, so the clauses are not sent
+            job.text = without_from(job.text, prepared.info)
+        if not dataset and not prepared.info.has_dataset:
+            # the union default graph, by naming every published data graph (the store's
+            # own default graph is its business); GRAPH ranges over the same graphs
+            job.default_graphs = job.named_graphs = self.graph.data_graphs
+        try:
+            return run_remote(remote, job, self.timeout, union=self.graph.data_graphs,
+                              stream=stream)
+        except QuerySyntaxError as exc:
+            if prepared.name is None:
+                raise  # the client's query: a 400 with the store's words
+            # our own query, refused by the store (a feature it lacks): not the client's
+            # fault, a bad gateway (502) with the store's words in the log only
+            raise StoreFailed(remote.url, 400, f"queries/{prepared.name}.rq: {exc}") from None
 
     def select(self, query: str | QueryFile, bindings: Mapping[str, Term] | None = None
                ) -> list[dict[str, Any]]:

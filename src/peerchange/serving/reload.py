@@ -13,6 +13,11 @@ served until then, and keeps being served when the new data is refused:
 - unchanged data (the same sources' digest, so the same data version and ETags): nothing
   is rebuilt, the current app is returned.
 
+Over a remote SPARQL store (``serve --endpoint``) a reload loads nothing: it re-reads the
+store's publication record (:func:`peerchange.core.remote_graph.connect_graph`); a new
+data version there gives a new app (new ETags), the same one keeps the current app, and
+a store that cannot be reached or holds no record is refused like bad data.
+
 Where the new graph lives:
 
 - on disk (``--store DIR``): built in a new folder beside the current store and made
@@ -47,6 +52,7 @@ from peerchange.core.config import Settings
 from peerchange.core.errors import PeerchangeError
 from peerchange.core.knowledge_graph import KnowledgeGraph, load_graph, sources_digest
 from peerchange.core.reload_status import write_status
+from peerchange.core.remote_graph import connect_graph
 from peerchange.core.sources import Source, shipped_sources
 
 if TYPE_CHECKING:
@@ -115,10 +121,17 @@ class Reloader:
         self._status("running", started, old.version, "reloading the data")
         self.progress("Reloading the data (SIGHUP)")
         try:
-            version = sources_digest(shipped_sources() + self.extra)
-            if version == old.version:
-                return self._unchanged(current, started)
-            new_app = self._build(started)
+            if self.settings.endpoint:
+                # a remote store: re-read its publication record only, load nothing
+                graph = connect_graph(self.settings)
+                if graph.version == old.version:
+                    return self._unchanged(current, started)
+                new_app = self._app_over(graph)
+            else:
+                version = sources_digest(shipped_sources() + self.extra)
+                if version == old.version:
+                    return self._unchanged(current, started)
+                new_app = self._build(started)
         except ReloadRefused as exc:
             return self._refuse(started, old, exc.message, exc.report)
         except PeerchangeError as exc:
@@ -153,6 +166,11 @@ class Reloader:
 
         graph = load_graph(self.extra, store_path=self.settings.store or None, progress=step,
                            accept=self._check if self.validate else None)
+        return create_app(self.settings, graph)
+
+    def _app_over(self, graph: KnowledgeGraph) -> PeerchangeApp:
+        from peerchange.web import create_app
+
         return create_app(self.settings, graph)
 
     def _check(self, graph: KnowledgeGraph) -> None:

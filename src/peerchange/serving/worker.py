@@ -79,7 +79,8 @@ class BufferingWorker(Worker):  # type: ignore[misc]
         self.accepting = False
         graph = getattr(services, "graph", None)
         start_pool = getattr(execution, "start_pool", None)
-        if start_pool is not None and graph is not None:
+        # a remote store's queries are I/O, run in the app threads: no query processes
+        if start_pool is not None and graph is not None and graph.store is not None:
             start_pool(graph.store, self.threads)
         for n in range(self.threads):
             threading.Thread(target=self._app_thread, name=f"app-{n}", daemon=True).start()

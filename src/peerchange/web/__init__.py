@@ -17,6 +17,7 @@ from flask_cors import CORS
 
 from peerchange.core.config import Settings
 from peerchange.core.knowledge_graph import KnowledgeGraph, load_graph
+from peerchange.core.remote_graph import connect_graph
 from peerchange.core.sources import extra_source, parse_graph_option
 from peerchange.services.assembly import build_services
 from peerchange.web import guards, metrics
@@ -58,10 +59,15 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
 
     :param settings: defaults to :meth:`Settings.from_env` (``PEERCHANGE_*`` variables).
     :param graph: an already loaded graph; by default the shipped ontology and data plus
-        the settings' extra files and graphs are loaded.
+        the settings' extra files and graphs are loaded, or, with ``settings.endpoint``,
+        the remote store's publication record is read (nothing is loaded).
     :raise SourceError: when a data file cannot be loaded.
+    :raise StoreUnavailable: the remote store cannot be reached.
+    :raise NotPublished: the remote store holds no publication record.
     """
     settings = settings or Settings.from_env()
+    if graph is None and settings.endpoint:
+        graph = connect_graph(settings)  # a remote SPARQL store: nothing is loaded
     if graph is None:
         limit = settings.max_extra_bytes
         extra = [extra_source(p, max_bytes=limit) for p in settings.extra_files]

@@ -31,6 +31,7 @@ from peerchange.core.errors import (
     NotFound,
     PeerchangeError,
     QueryFailed,
+    StoreFailed,
     Suggestion,
     error_view,
 )
@@ -118,7 +119,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(PeerchangeError)
     def _peerchange(exc: PeerchangeError) -> Response:
-        if isinstance(exc, QueryFailed):
+        if isinstance(exc, QueryFailed | StoreFailed):
             current_app.logger.error("query evaluation failed: %s", exc.log_detail)
         return render_error(exc)
 

@@ -178,8 +178,13 @@ def _components(formats: Iterable[Format]) -> dict[str, Any]:
                              "content": error_content},
             "NotAcceptable": {"description": "Not acceptable: no offered format matches.",
                               "content": error_content},
-            "Timeout": {"description": "The query ran past the server's time limit.",
+            "Timeout": {"description": "The query ran past the server's time limit, or the "
+                                       "remote SPARQL store the server answers from is "
+                                       "unavailable (with Retry-After).",
                         "content": error_content},
+            "StoreError": {"description": "Served from a remote SPARQL store (serve "
+                                          "--endpoint): the store failed or cut its answer.",
+                           "content": error_content},
         },
     }
 
@@ -223,6 +228,7 @@ def _query_path(query: CannedQuery, formats: Iterable[Format], prefixes: Mapping
                 "400": {"$ref": "#/components/responses/BadParameter"},
                 "404": {"$ref": "#/components/responses/UnknownQuery"},
                 "406": {"$ref": "#/components/responses/NotAcceptable"},
+                "502": {"$ref": "#/components/responses/StoreError"},
                 "503": {"$ref": "#/components/responses/Timeout"},
             },
         }

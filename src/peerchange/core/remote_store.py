@@ -1,0 +1,305 @@
+"""A client of a remote SPARQL 1.1 store (``serve --endpoint``): the protocol, not a driver.
+
+:class:`RemoteStore` POSTs a query form-encoded (SPARQL 1.1 Protocol §2.1.2) with the
+dataset as ``default-graph-uri`` / ``named-graph-uri``, asks for one canonical format
+(``application/sparql-results+json`` for SELECT and ASK, ``application/n-triples`` for
+graphs) and reads the answer in pieces under our deadline, so a slow store is cut by us
+whatever it does itself. The store's own time limit is set where it has a way to take
+one (Virtuoso, recognised by its ``Server:`` header: the ``timeout`` parameter, in ms, half
+our deadline so that its flagged partial answer arrives before our cut).
+
+Failures come back typed (:mod:`peerchange.core.errors`):
+
+- cannot connect, no answer, the store says 503: ``StoreUnavailable`` (503,
+  ``Retry-After: 5``);
+- past our deadline, or the store's partial "anytime" answer (``X-SQL-State: S1TAT``):
+  ``QueryTimeout`` (503);
+- the store rejects the query (400): ``QuerySyntaxError`` with the store's message (400);
+- any other error status, a refused login, a body we cannot read: ``StoreError`` (502).
+
+A connection that stops answering (a paused or dead store) is found by a short probe
+(an ``ASK`` answered within :data:`PROBE_SECONDS`); until a probe succeeds again each
+query is preceded by one, so clients get 503 within seconds instead of waiting for the
+deadline, and answers return by themselves when the store is back.
+
+Passwords are never held in settings: the password comes from the environment variable
+the settings name. Sessions are per process and thread (gunicorn workers fork).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+import requests
+from requests.auth import AuthBase, HTTPBasicAuth, HTTPDigestAuth
+
+from peerchange.core.errors import (
+    QuerySyntaxError,
+    QueryTimeout,
+    StoreError,
+    StoreFailed,
+    StoreUnavailable,
+)
+from peerchange.core.queryfiles import get_query
+
+CONNECT_SECONDS = 3.0
+PROBE_SECONDS = 2.0
+STORE_SHARE = 0.5  # of our deadline, given to a store that takes a time limit
+CHUNK = 64 * 1024
+SELECT_MEDIA = "application/sparql-results+json"
+GRAPH_MEDIA = "application/n-triples"
+USER_AGENT = "peerchange (SPARQL 1.1 protocol client)"
+
+
+@dataclass
+class StoreReply:
+    """A store's complete answer body and what its headers said.
+
+    :param max_rows: the store cut the answer at this many rows (Virtuoso's
+        ``X-SPARQL-MaxRows``), else ``None``.
+    """
+
+    body: bytes
+    media_type: str
+    max_rows: int | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class RemoteStore:
+    """One remote SPARQL 1.1 query endpoint.
+
+    :param url: the query URL (e.g. ``http://host:8890/sparql``).
+    :param user: a user name, when the store asks for a login (Digest or Basic, whichever
+        the store's challenge names).
+    :param password_env: the name of the environment variable holding the password.
+    """
+
+    url: str
+    user: str = ""
+    password_env: str = ""
+    connect_seconds: float = CONNECT_SECONDS
+    server: str = ""
+    queries: int = 0
+    _auth: AuthBase | None = field(default=None, repr=False)
+    _down: bool = field(default=False, repr=False)
+    _local: threading.local = field(default_factory=threading.local, repr=False)
+
+    # -- identity -----------------------------------------------------------------------
+
+    @property
+    def is_virtuoso(self) -> bool:
+        return self.server.lower().startswith("virtuoso")
+
+    @property
+    def description(self) -> str:
+        """The store for people: its URL and, once known, its ``Server:`` header."""
+        return f"{self.url} ({self.server})" if self.server else self.url
+
+    def _session(self) -> requests.Session:
+        key = os.getpid()
+        session = getattr(self._local, "session", None)
+        if session is None or getattr(self._local, "pid", None) != key:
+            session = requests.Session()
+            session.headers["User-Agent"] = USER_AGENT
+            self._local.session, self._local.pid = session, key
+        return session
+
+    def _password(self) -> str:
+        if not self.password_env:
+            return ""
+        value = os.environ.get(self.password_env)
+        if value is None:
+            raise StoreError(f"The environment variable {self.password_env} (the password "
+                             f"for {self.user!r} at {self.url}) is not set.")
+        return value
+
+    # -- connecting ---------------------------------------------------------------------
+
+    def connect(self) -> None:
+        """Ask the store the probe query (``queries/internal/remote/probe.rq``); learn its
+        ``Server:`` header and the login scheme it challenges with.
+
+        :raise StoreUnavailable: it cannot be reached or does not answer.
+        :raise StoreError: it refuses the login, or does not speak the protocol.
+        """
+        probe = get_query("internal/remote/probe").text
+        reply = self.request(probe, accept=SELECT_MEDIA, timeout=max(self.connect_seconds,
+                                                                      10.0))
+        if b"true" not in reply.body:
+            raise StoreError(f"The store at {self.url} does not answer the probe query with true; "
+                             "is this a SPARQL 1.1 query endpoint?")
+
+    def probe(self, seconds: float = PROBE_SECONDS) -> bool:
+        """Whether the store answers a cheap ``ASK`` within ``seconds``."""
+        try:
+            self.request(get_query("internal/remote/probe").text, accept=SELECT_MEDIA,
+                         timeout=seconds, probing=True)
+        except (StoreUnavailable, StoreError, QueryTimeout):
+            self._down = True
+            return False
+        self._down = False
+        return True
+
+    # -- one request --------------------------------------------------------------------
+
+    def request(self, text: str, *, accept: str, timeout: float,
+                default_graphs: list[str] | None = None,
+                named_graphs: list[str] | None = None, probing: bool = False,
+                sink: BinaryIO | None = None) -> StoreReply:
+        """POST ``text`` and read the whole answer before ``timeout`` seconds pass.
+
+        :param default_graphs: ``default-graph-uri`` values (``None``: send none).
+        :param named_graphs: ``named-graph-uri`` values (``None``: send none).
+        :param sink: write the body there as it arrives (the reply's ``body`` is then
+            empty): a dump is streamed to disk, never held in memory.
+        """
+        if self._down and not probing and not self.probe():
+            raise self._unavailable("it did not answer a probe within "
+                                    f"{PROBE_SECONDS:g} s")
+        start = time.monotonic()
+        deadline = start + timeout if timeout > 0 else None
+        form: list[tuple[str, str]] = [("query", text)]
+        form += [("default-graph-uri", g) for g in default_graphs or ()]
+        form += [("named-graph-uri", g) for g in named_graphs or ()]
+        if self.is_virtuoso and timeout > 0:
+            # half our deadline: Virtuoso overshoots its own limit (about 2 s for 1 s), and
+            # its partial answer, flagged, is a clearer 503 than our cut
+            form.append(("timeout", str(max(1, int(timeout * 1000 * STORE_SHARE)))))
+        read_seconds = timeout if timeout > 0 else None
+        self.queries += 1
+        try:
+            response = self._post(form, accept, read_seconds)
+        except requests.exceptions.ConnectTimeout:
+            raise self._unavailable(f"no connection within {self.connect_seconds:g} s") from None
+        except requests.exceptions.ReadTimeout:
+            return self._stalled(timeout, probing)
+        except requests.exceptions.ConnectionError as exc:
+            raise self._unavailable(_reason(exc)) from None
+        except requests.exceptions.RequestException as exc:
+            raise StoreError(f"Cannot send the query to {self.url}: {_reason(exc)}.") from None
+        with response:
+            self.server = response.headers.get("Server", self.server).strip()
+            if response.status_code != 200:
+                self._fail(response)
+            chunks: list[bytes] = []
+            try:
+                for chunk in response.iter_content(CHUNK):
+                    if sink is not None:
+                        sink.write(chunk)
+                    else:
+                        chunks.append(chunk)
+                    if deadline is not None and time.monotonic() > deadline:
+                        raise _timeout(timeout)
+            except requests.exceptions.ConnectionError as exc:
+                if "timed out" in str(exc).lower():
+                    return self._stalled(timeout, probing)
+                raise self._unavailable(f"the answer broke off ({_reason(exc)})") from None
+            except requests.exceptions.RequestException as exc:
+                raise StoreError(f"The answer of the store at {self.url} could not be read: "
+                                 f"{_reason(exc)}.") from None
+            if response.headers.get("X-SQL-State", "").strip().upper() == "S1TAT":
+                raise _timeout(timeout, by_store=True)
+            max_rows = response.headers.get("X-SPARQL-MaxRows")
+            media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        self._down = False
+        return StoreReply(b"".join(chunks), media,
+                          int(max_rows) if max_rows and max_rows.strip().isdigit() else None,
+                          time.monotonic() - start)
+
+    def _post(self, form: list[tuple[str, str]], accept: str,
+              read_seconds: float | None) -> requests.Response:
+        session = self._session()
+        headers = {"Accept": accept}
+        timeouts = (self.connect_seconds, read_seconds)
+        response = session.post(self.url, data=form, headers=headers, timeout=timeouts,
+                                stream=True, auth=self._auth)
+        if response.status_code == 401 and self.user and self._auth is None:
+            challenge = response.headers.get("WWW-Authenticate", "").lower()
+            response.close()
+            password = self._password()
+            self._auth = (HTTPDigestAuth(self.user, password) if challenge.startswith("digest")
+                          else HTTPBasicAuth(self.user, password))
+            response = session.post(self.url, data=form, headers=headers, timeout=timeouts,
+                                    stream=True, auth=self._auth)
+        return response
+
+    def _stalled(self, timeout: float, probing: bool) -> StoreReply:
+        """The store sent nothing for the whole read timeout: down, or just slow?"""
+        if probing or not self.probe():
+            raise self._unavailable("it stopped answering")
+        raise _timeout(timeout)
+
+    def _unavailable(self, why: str) -> StoreUnavailable:
+        self._down = True
+        return StoreUnavailable(
+            f"The SPARQL store at {self.url} is unavailable: {why}. Try again in a few "
+            "seconds; if it persists, the store's operator must restart it.")
+
+    def _fail(self, response: requests.Response) -> None:
+        status = response.status_code
+        try:
+            message = response.text[:2000].strip()
+        except requests.exceptions.RequestException:
+            message = ""
+        if status == 400 or (status == 500 and _is_syntax_error(message)):
+            raise QuerySyntaxError(f"The store rejected the query: {_first_lines(message)}")
+        if status in (401, 403):
+            who = f"as {self.user!r}" if self.user else "without a login"
+            raise StoreError(f"The store at {self.url} refused the request {who} "
+                             f"({status}); check --endpoint-user and --endpoint-password-env.")
+        if status in (502, 503, 504):
+            raise self._unavailable(f"it answered {status}")
+        if _is_timeout_error(message):
+            raise QueryTimeout("The query did not finish within the store's time limit and "
+                               "was stopped. Narrow it (more selective patterns, a LIMIT).")
+        raise StoreFailed(self.url, status, _first_lines(message) or "no message")
+
+
+def _timeout(seconds: float, *, by_store: bool = False) -> QueryTimeout:
+    what = ("the store returned only a partial answer at its time limit" if by_store
+            else "no complete answer from the store")
+    return QueryTimeout(
+        f"The query did not finish within the server's limit of {seconds:g} s ({what}) "
+        "and was stopped. Narrow it (more selective patterns, a LIMIT) or ask the "
+        "operator to raise PEERCHANGE_QUERY_TIMEOUT.")
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    for marker in ("Connection refused", "Name or service not known", "timed out",
+                   "Connection reset", "Remote end closed"):
+        if marker.lower() in text.lower():
+            return marker.lower()
+    return type(exc).__name__
+
+
+def _first_lines(message: str, n: int = 3) -> str:
+    # Virtuoso repeats the query it compiled after "SPARQL query:", with the dataset as
+    # `define input:...` lines: not the client's words, and long; keep what precedes it
+    message = message.split("SPARQL query:", 1)[0]
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    return " ".join(lines[:n])
+
+
+def _is_syntax_error(message: str) -> bool:
+    # Virtuoso: "37000 Error SP030: SPARQL compiler, line 1: syntax error"
+    return "SP030" in message or "syntax error" in message.lower()
+
+
+def _is_timeout_error(message: str) -> bool:
+    # Virtuoso: "S1T00 Error SR171: Transaction timed out"; "The estimated execution time
+    # 2084 (sec) exceeds the limit of 400 (sec)" (refused before it runs)
+    lower = message.lower()
+    return "S1T00" in message or "timed out" in lower or "exceeds the limit" in lower
+
+
+def store_for(settings: Any) -> RemoteStore:
+    """The :class:`RemoteStore` the settings name (``endpoint``, ``endpoint_user``,
+    ``endpoint_password_env``)."""
+    return RemoteStore(settings.endpoint, user=settings.endpoint_user,
+                       password_env=settings.endpoint_password_env)
