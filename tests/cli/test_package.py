@@ -15,7 +15,8 @@ from peerchange.cli import main
 from tests.conftest import ROOT
 
 CLI = ROOT / "src" / "peerchange" / "cli"
-COMMANDS = {"validate", "serve", "query", "export", "trace", "diagram", "reload", "synth", "publish"}
+COMMANDS = {"validate", "serve", "query", "export", "trace", "diagram", "reload", "synth",
+            "publish"}
 MODULES = sorted(CLI.glob("*.py"))
 
 

@@ -52,7 +52,7 @@ def test_accept_picks_the_document(client, accept, ext):
     resp = client.get("/id/mechanism/engagement", headers=headers)
     assert resp.status_code == 303
     assert resp.headers["Location"] == f"http://localhost/id/mechanism/engagement.{ext}"
-    assert resp.headers["Vary"] == "Accept"
+    assert "Accept" in {v.strip() for v in resp.headers["Vary"].split(",")}
 
 
 @pytest.mark.parametrize("path", THINGS)
@@ -105,7 +105,7 @@ def test_nothing_acceptable_is_406_with_the_offer(client):
     for media in ("text/turtle", "application/ld+json", "application/rdf+xml",
                   "application/n-triples", "text/html"):
         assert media in body
-    assert resp.headers["Vary"] == "Accept"
+    assert "Accept" in {v.strip() for v in resp.headers["Vary"].split(",")}
 
 
 def test_unknown_format_parameter_is_406(client):

@@ -99,7 +99,10 @@ def serve(extra_files: tuple[str, ...], graphs: tuple[str, ...], host: str, port
         extra = extra_sources(extra_files, graphs)
         where = f"on disk: {store_dir}" if store_dir else "in memory"
         progress(f"Loading the knowledge graph ({where})")
-        graph = load_graph(extra, store_path=store_dir, progress=indented(progress))
+        from peerchange.core.load_progress import load_meter
+
+        graph = load_graph(extra, store_path=store_dir, progress=indented(progress),
+                           meter=load_meter(quiet, indented(progress)))
         progress(f"Loaded {graph.triples:,} triples in {len(graph.graph_counts)} named "
                  f"graphs in {graph.seconds:.2f} s (data version {graph.version})")
     app = create_app(settings, graph)  # builds the services (build_services)

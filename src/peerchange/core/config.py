@@ -46,6 +46,11 @@ class Settings:
     :param max_connections: open connections per server worker process.
     :param threads: requests one worker process works on at once (each with its own query
         process).
+    :param answer_cache_mb: MiB of complete SPARQL answers each worker process keeps, by
+        their ETag (data version, query, dataset, format, limits), to send again without
+        running the query; cut and failed answers are never kept (0: no cache).
+    :param compress_min_bytes: answers and pages of a text type from this size up are
+        gzip-compressed for clients that accept it (``Accept-Encoding``; 0: never).
     :param queue_size: requests that may wait for a free thread per worker (503 beyond).
     :param client_concurrency: requests one client may have queued or running at once
         (429 beyond).
@@ -91,6 +96,8 @@ class Settings:
     max_header_bytes: int = 32 * 1024
     max_connections: int = 1000
     threads: int = 4
+    answer_cache_mb: int = 16
+    compress_min_bytes: int = 1024
     queue_size: int = 64
     client_concurrency: int = 2
     client_seconds: float = 60.0

@@ -41,7 +41,7 @@ from peerchange.core.errors import (
     QueryTimeout,
 )
 from peerchange.core.executor_child import child_main
-from peerchange.core.framing import DATA, END, ERROR, HEADER, JOB, read_frame, write_frame
+from peerchange.core.framing import DATA, END, ERROR, HEADER, JOB, FrameReader, write_frame
 
 log = logging.getLogger("peerchange.core.execution")
 
@@ -128,6 +128,7 @@ class Executor:
         self.pid = 0
         self.to_child = -1
         self.from_child = -1
+        self.reader: FrameReader | None = None
 
     # -- the process ------------------------------------------------------------------
 
@@ -158,6 +159,7 @@ class Executor:
         os.close(child_read)
         os.close(child_write)
         self.pid, self.to_child, self.from_child = pid, parent_write, parent_read
+        self.reader = FrameReader(parent_read)
 
     def alive(self) -> bool:
         """Whether the child is running (a dead one is reaped)."""
@@ -192,6 +194,7 @@ class Executor:
                 with contextlib.suppress(OSError):
                     os.close(fd)
         self.pid, self.to_child, self.from_child = 0, -1, -1
+        self.reader = None
 
     def _restart(self, cause: str) -> None:
         self.close()
@@ -275,7 +278,9 @@ class Executor:
 
     def _read(self, deadline: float, watch: _Watch, timeout: float) -> tuple[bytes, bytes]:
         try:
-            return read_frame(self.from_child, deadline, watch.check)
+            if self.reader is None:
+                raise EOFError
+            return self.reader.read(deadline, watch.check)
         except TimeoutError:
             self._restart("timeout")
             metrics.count("query_timeouts")
@@ -325,7 +330,8 @@ class AnswerStream(Iterator[bytes]):
     The deadline still holds, counted over the time spent waiting for the child (not the
     time the consumer takes to pass a piece on). Closing it before the end (a client that
     went away) stops the child, whose state is then unknown; the next query starts another.
-    ``done`` is called once, at the end or at the close.
+    ``done`` is called once, at the end or at the close. ``complete`` is true once the
+    whole body has been read (the query process said ``END``), never for a body cut short.
     """
 
     def __init__(self, executor: Executor, remaining: float, watch: _Watch, timeout: float,
@@ -336,6 +342,7 @@ class AnswerStream(Iterator[bytes]):
         self.timeout = timeout
         self.done = done
         self.finished = False
+        self.complete = False
         self.sent = 0
 
     def __iter__(self) -> AnswerStream:
@@ -361,6 +368,8 @@ class AnswerStream(Iterator[bytes]):
             error = pickle.loads(payload)
             log.error("writing the answer failed after %d bytes: %s", self.sent,
                       getattr(error, "log_detail", error))
+        else:
+            self.complete = kind == END
         self._finish()
         raise StopIteration
 

@@ -23,7 +23,15 @@ from collections.abc import Callable
 from typing import Any
 
 from peerchange.core.errors import PeerchangeError, QueryFailed, QuerySyntaxError
-from peerchange.core.framing import END, ERROR, HEADER, FrameSink, read_frame, write_frame
+from peerchange.core.framing import (
+    END,
+    ERROR,
+    HEADER,
+    FrameSink,
+    frame,
+    read_frame,
+    write_frame,
+)
 
 NICENESS = 5  # how much lower the query process's priority is than its server's
 WATCHDOG_SECONDS = 0.5
@@ -69,7 +77,8 @@ def serve_jobs(store: Any, work: Callable[[Any, Any], Any], read_fd: int,
                write_fd: int) -> None:
     """Answer jobs: for each, a :data:`HEADER` frame (the answer without its body, or the
     error), then the body in :data:`DATA` frames, then :data:`END` (or :data:`ERROR` when
-    writing the body failed)."""
+    writing the body failed); the header waits for the body's first piece, so a small
+    answer is one write."""
     while True:
         try:
             _kind, request = read_frame(read_fd, None)
@@ -86,19 +95,19 @@ def serve_jobs(store: Any, work: Callable[[Any, Any], Any], read_fd: int,
                 QueryFailed(log_detail=f"{type(exc).__name__}: {exc}")))
             continue
         write_body, answer.write_body = answer.write_body, None
-        write_frame(write_fd, HEADER, pickle.dumps(answer))
+        # the header goes with the body's first piece (a small answer: one write in all)
+        sink = FrameSink(write_fd, prefix=frame(HEADER, pickle.dumps(answer)))
         if write_body is not None:
-            sink = FrameSink(write_fd)
             try:
                 write_body(sink)
-                sink.flush()
             except BrokenPipeError:
                 raise
             except Exception as exc:  # noqa: BLE001
-                write_frame(write_fd, ERROR, pickle.dumps(
+                sink.buffer.clear()  # a body cut short: what was not sent is dropped
+                sink.finish(ERROR, pickle.dumps(
                     QueryFailed(log_detail=f"writing the answer: {type(exc).__name__}: {exc}")))
                 continue
-        write_frame(write_fd, END)
+        sink.finish(END)
 
 
 def _portable(exc: PeerchangeError) -> PeerchangeError:

@@ -24,15 +24,55 @@ ERROR = b"X"  # child -> parent: writing the body failed (a pickled error)
 
 POLL_SECONDS = 0.05
 CHUNK_BYTES = 64 * 1024  # the size of the body pieces the child sends
+READ_BYTES = 1 << 20  # the most a FrameReader takes from the pipe at once
 
 _LEN = struct.Struct("!Q")
 
 
+def frame(kind: bytes, payload: bytes = b"") -> bytes:
+    """One frame's bytes."""
+    return _LEN.pack(len(payload) + 1) + kind + payload
+
+
 def write_frame(fd: int, kind: bytes, payload: bytes = b"") -> None:
     """Write one frame (may raise ``BrokenPipeError`` when the reader is gone)."""
-    view = memoryview(_LEN.pack(len(payload) + 1) + kind + payload)
+    write_all(fd, frame(kind, payload))
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write ``data`` (frames) whole."""
+    view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
+
+
+class FrameReader:
+    """Reads frames from ``fd`` through a buffer: as many bytes as the pipe holds at each
+    read, so a small answer (its header, body and end, written at once) costs one wait and
+    one read, not two of each per frame."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = bytearray()
+
+    def read(self, deadline: float | None,
+             check: Callable[[], None] | None = None) -> tuple[bytes, bytes]:
+        """Like :func:`read_frame`."""
+        while True:
+            if len(self.buffer) >= _LEN.size:
+                (length,) = _LEN.unpack_from(self.buffer)
+                end = _LEN.size + length
+                if len(self.buffer) >= end:
+                    kind = bytes(self.buffer[_LEN.size:_LEN.size + 1])
+                    payload = bytes(self.buffer[_LEN.size + 1:end])
+                    del self.buffer[:end]
+                    return kind, payload
+            if deadline is not None or check is not None:
+                _wait_readable(self.fd, deadline, check)
+            chunk = os.read(self.fd, READ_BYTES)
+            if not chunk:
+                raise EOFError
+            self.buffer += chunk
 
 
 def read_frame(fd: int, deadline: float | None,
@@ -80,10 +120,16 @@ def _wait_readable(fd: int, deadline: float | None, check: Callable[[], None] | 
 
 class FrameSink:
     """A binary writer (``write``/``flush``) that sends what it is given as :data:`DATA`
-    frames of about :data:`CHUNK_BYTES`."""
+    frames of about :data:`CHUNK_BYTES`.
 
-    def __init__(self, fd: int) -> None:
+    ``prefix`` (the answer's header frame) goes out with the first piece, and
+    :meth:`finish` sends what is left with the closing frame: a body under
+    :data:`CHUNK_BYTES` crosses the pipe in one write with its header and end.
+    """
+
+    def __init__(self, fd: int, prefix: bytes = b"") -> None:
         self.fd = fd
+        self.prefix = prefix
         self.buffer = bytearray()
         self.sent = 0
 
@@ -95,6 +141,23 @@ class FrameSink:
 
     def flush(self) -> None:
         if self.buffer:
-            write_frame(self.fd, DATA, bytes(self.buffer))
+            self._send(frame(DATA, bytes(self.buffer)))
             self.sent += len(self.buffer)
             self.buffer.clear()
+
+    def send_prefix(self) -> None:
+        """Send the prefix now, if it has not gone yet."""
+        self._send(b"")
+
+    def finish(self, kind: bytes = END, payload: bytes = b"") -> None:
+        """Send the rest of the body and the closing frame, at once."""
+        rest = frame(DATA, bytes(self.buffer)) if self.buffer else b""
+        self.sent += len(self.buffer)
+        self.buffer.clear()
+        self._send(rest + frame(kind, payload))
+
+    def _send(self, data: bytes) -> None:
+        if self.prefix:
+            data, self.prefix = self.prefix + data, b""
+        if data:
+            write_all(self.fd, data)

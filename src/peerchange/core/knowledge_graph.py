@@ -13,6 +13,7 @@ the store's publication record into a ``KnowledgeGraph`` with ``remote`` set and
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -21,10 +22,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from peerchange.core.load_progress import LoadMeter
 from peerchange.core.namespaces import ONTOLOGY, OWL
 from peerchange.core.remote_store import RemoteStore
 from peerchange.core.sources import Source, shipped_sources
-from peerchange.core.store import build_store
+from peerchange.core.store import build_store, count_quads
 from peerchange.core.store_folder import StoreReader, open_store
 
 OWL_VERSION_INFO = ox.NamedNode(OWL + "versionInfo")
@@ -34,8 +36,8 @@ OWL_VERSION_INFO = ox.NamedNode(OWL + "versionInfo")
 class KnowledgeGraph:
     """A read-only store and its description.
 
-    :param version: a digest of every loaded source's bytes: it changes when the data does
-        (used for ETags and the health report).
+    :param version: the data version (:func:`sources_digest`): it changes when the data
+        does (used for ETags and the health report).
     :param store_path: the on-disk store folder this graph reads (``DIR/store-*``), or
         ``None`` in memory.
     :param reader: on disk, the shared lock that keeps that folder from being removed
@@ -57,6 +59,7 @@ class KnowledgeGraph:
     reader: StoreReader | None = field(default=None, repr=False, compare=False)
     remote: RemoteStore | None = field(default=None, repr=False, compare=False)
     remote_ontology_version: str | None = None
+    quads: int | None = None
 
     @property
     def backend(self) -> str:
@@ -71,9 +74,14 @@ class KnowledgeGraph:
 
     @property
     def triples(self) -> int:
+        """The number of quads: a remote store's from its publication record; a local
+        store's counted once when it was built (the store is read-only; counting again
+        scans the whole index: seconds at 10^7)."""
         if self.store is None:
             return sum(self.graph_counts.values())
-        return len(self.store)
+        if self.quads is None:
+            self.quads = len(self.store)
+        return self.quads
 
     @property
     def ontology_version(self) -> str | None:
@@ -96,22 +104,51 @@ class KnowledgeGraph:
             self.reader.release()
 
 
+# a source at least this large is identified by its path, size, modification time and
+# inode instead of a digest of its bytes (hashing 1.7 GB takes seconds and reads the file
+# at every start); PEERCHANGE_DIGEST_BYTES changes it (tests use a small value)
+DIGEST_BYTES = 64 * 1024 * 1024
+_CHUNK = 1024 * 1024
+
+
+def digest_limit() -> int:
+    """The size from which a source is fingerprinted rather than hashed."""
+    raw = os.environ.get("PEERCHANGE_DIGEST_BYTES", "")
+    return int(raw) if raw.strip().isdigit() else DIGEST_BYTES
+
+
 def sources_digest(sources: Iterable[Source]) -> str:
-    """Return a short digest of the sources' names, graphs and bytes."""
+    """Return the data version: a short digest over the sources' graphs, formats and
+    contents.
+
+    A source smaller than :func:`digest_limit` (the shipped ontology and data, so their
+    version is as before) counts by a digest of its bytes (decompressed, read in chunks).
+    A larger one counts by its fingerprint, ``(path, size, mtime_ns, inode)``, read
+    without opening the file. Trade-off: a large file rewritten in place with the same
+    size and the same modification time (to the nanosecond) is not noticed; any ordinary
+    edit, copy or replacement changes the time or the inode, hence the version.
+    """
+    limit = digest_limit()
     h = hashlib.sha256()
     for s in sources:
         h.update(f"{s.graph}\0{s.fmt}\0".encode())
-        h.update(hashlib.sha256(s.read_bytes()).digest())
+        h.update(_source_identity(s, limit))
     return h.hexdigest()[:16]
 
 
-def count_graphs(store: ox.Store) -> dict[str, int]:
-    """Return the number of triples in each named graph, by graph IRI."""
-    counts: dict[str, int] = {}
-    for graph in store.named_graphs():
-        if isinstance(graph, ox.NamedNode):
-            counts[graph.value] = sum(1 for _ in store.quads_for_pattern(None, None, None, graph))
-    return dict(sorted(counts.items()))
+def _source_identity(source: Source, limit: int) -> bytes:
+    try:
+        st = source.path.stat()
+    except OSError:
+        st = None
+    if st is not None and st.st_size >= limit:
+        ident = f"{source.path.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}"
+        return hashlib.sha256(ident.encode()).digest()
+    h = hashlib.sha256()
+    with source.open() as stream:
+        while chunk := stream.read(_CHUNK):
+            h.update(chunk)
+    return h.digest()
 
 
 def load_graph(
@@ -120,6 +157,7 @@ def load_graph(
     store_path: str | None = None,
     progress: Callable[[str], None] = lambda _: None,
     accept: Callable[[KnowledgeGraph], None] | None = None,
+    meter: LoadMeter | None = None,
 ) -> KnowledgeGraph:
     """Load the shipped ontology and data plus ``extra`` sources.
 
@@ -128,6 +166,7 @@ def load_graph(
         reused; otherwise a new one is built beside it and swapped in when complete.
     :param accept: called with the complete graph before it is returned (on disk: before
         it becomes the folder's current store); raising refuses it, and nothing changes.
+    :param meter: shows the reading of each large source (bytes, statements/s, ETA).
     :raise SourceError: when a source cannot be read or parsed, or the store folder cannot
         be used (nothing is returned).
     """
@@ -135,32 +174,37 @@ def load_graph(
     start = time.perf_counter()
     version = sources_digest(sources)
 
-    def describe(store: ox.Store, counts: dict[str, int] | None = None,
+    built: dict[str, tuple[int, dict[str, int]]] = {}
+
+    def describe(store: ox.Store, quads: int, counts: dict[str, int],
                  path: Path | None = None) -> KnowledgeGraph:
         return KnowledgeGraph(
             store=store, sources=sources, version=version, loaded_at=datetime.now(UTC),
-            graph_counts=count_graphs(store) if counts is None else counts,
-            store_path=str(path) if path else None,
+            graph_counts=counts, store_path=str(path) if path else None, quads=quads,
         )
 
     if store_path:
         def build(folder: Path) -> tuple[int, dict[str, int]]:
-            store, _ = build_store(sources, path=str(folder), progress=progress)
-            store.flush()
-            store.optimize()
-            return len(store), count_graphs(store)
+            # no optimize(): it rewrote every table a second time (doubling the disk until
+            # RocksDB dropped the old files) and took minutes at 10^7; a bulk load already
+            # writes sorted, compacted files
+            store, stats = build_store(sources, path=str(folder), progress=progress,
+                                       meter=meter)
+            built["counts"] = (stats.quads, stats.graph_counts)
+            return stats.quads, stats.graph_counts
 
         def accept_store(store: ox.Store) -> None:
             if accept:
-                accept(describe(store))
+                quads, counts = built.get("counts") or count_quads(store)
+                accept(describe(store, quads, counts))
 
         opened = open_store(Path(store_path), version, build,
                             accept=accept_store if accept else None, progress=progress)
-        kg = describe(opened.store, opened.graph_counts, opened.path)
+        kg = describe(opened.store, opened.quads, opened.graph_counts, opened.path)
         kg.reader = opened.reader
     else:
-        store, _ = build_store(sources, progress=progress)
-        kg = describe(store)
+        store, stats = build_store(sources, progress=progress, meter=meter)
+        kg = describe(store, stats.quads, stats.graph_counts)
         if accept:
             accept(kg)
     kg.seconds = time.perf_counter() - start

@@ -8,6 +8,9 @@ counted and compared with the triple count of the publication record
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -43,3 +46,29 @@ def download_graph(remote: RemoteStore, iri: str, path: Path, *, expected: int,
             "(void:triples): it cut the answer (e.g. Virtuoso's ResultSetMaxRows) or the "
             "graph changed since peerchange publish. No dump is written from it.")
     return quads
+
+
+@contextmanager
+def local_copy(remote: RemoteStore, counts: dict[str, int], work: Path, *, timeout: float,
+               progress: Callable[[str], None] = lambda _: None) -> Iterator[ox.Store]:
+    """A temporary on-disk store holding every graph of ``counts`` as the remote store has
+    it: each graph streamed to a file in ``work`` (:func:`download_graph`, count checked),
+    then bulk-loaded. ``work`` is removed afterwards.
+
+    :raise StoreError: a graph's count differs from ``counts`` (a cut answer).
+    """
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    try:
+        store = ox.Store(str(work / "store"))
+        for n, (iri, expected) in enumerate(counts.items(), 1):
+            path = work / f"graph-{n}.nt"
+            download_graph(remote, iri, path, expected=expected, timeout=timeout)
+            store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES,
+                            to_graph=ox.NamedNode(iri))
+            path.unlink()
+            progress(f"read {iri} from {remote.url} ({expected:,} triples)")
+        yield store
+        del store
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

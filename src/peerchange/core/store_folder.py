@@ -27,10 +27,15 @@ a reader even survives its folder being removed; we do not rely on it.)
 
 A store that cannot be used (the pointer unreadable, the folder missing, a table file
 changed since the build — sizes and times are recorded, so this costs no reading —,
-RocksDB failing to open it, a quad count that does not match) is reported in one progress
-line and rebuilt. Reuse parses nothing again: it checks the sources' digest, the record and
-the quad count. A folder that is not empty and holds no peerchange store is refused, so that a
-mistyped path never has its files removed.
+RocksDB failing to open it, a quad count that does not match) is reported in one
+progress line and rebuilt. Reuse parses nothing again and reads no source: it checks the data
+version (the sources' digest, or for large files their fingerprint:
+:func:`peerchange.core.knowledge_graph.sources_digest`), the record and the table files'
+sizes and times, and counts the quads again (which reads one whole index, checksums
+included) only below ``VERIFY_QUADS`` (2 million): a larger store is trusted on its record,
+as counting it would take seconds at each start; the counts per graph always come from
+the record. A new build is always counted. A folder that is not empty and holds no
+peerchange store is refused, so that a mistyped path never has its files removed.
 """
 
 from __future__ import annotations
@@ -55,6 +60,10 @@ from peerchange.core.errors import SourceError
 MARKER = "peerchange-store.json"
 LOCK = "peerchange.lock"
 LAYOUT = 2
+# a store that its record says holds fewer quads than this is counted again when it is
+# reused (a full scan of one index, which also checks its blocks); a larger one is trusted
+# on its record and its files' sizes and times, so a restart at 10^7 reads no data
+VERIFY_QUADS = 2_000_000
 STORE_PREFIX = "store-"
 BUILD_PREFIX = "build-"
 # the files of a store of layout 1 (RocksDB directly in DIR), removed when it is rebuilt
@@ -206,10 +215,17 @@ def _try_reuse(folder: Path, pointer: dict, progress: Progress) -> OpenedStore |
         progress(f"the files of the on-disk store in {path} changed since it was built "
                  f"({', '.join(changed[:3])}): rebuilding it")
         return None
+    quads = marker.get("quads")
+    if not isinstance(quads, int):
+        progress(f"the record of the on-disk store in {path} has no quad count: rebuilding it")
+        return None
     reader = StoreReader(path)
     try:
         store = ox.Store.read_only(str(path))
-        quads = len(store)
+        # counting reads every block of an index (RocksDB checks each block's checksum):
+        # a second at 10^7 quads when cached, more from a cold disk, so only smaller stores
+        # are counted again; opening reads the tables' metadata only
+        counted = len(store) if quads < VERIFY_QUADS else quads
     except Exception as exc:  # noqa: BLE001 - RocksDB reports damage as several types
         reader.release()
         progress(f"the on-disk store in {path} cannot be opened ({_first_line(exc)}): "
@@ -220,10 +236,10 @@ def _try_reuse(folder: Path, pointer: dict, progress: Progress) -> OpenedStore |
         progress(f"the on-disk store in {path} is of another data version than its record "
                  "says: rebuilding it")
         return None
-    if quads != marker.get("quads"):
+    if counted != quads:
         reader.release()
-        progress(f"the on-disk store in {path} holds {quads:,} quads, not the "
-                 f"{marker.get('quads')} it was built with: rebuilding it")
+        progress(f"the on-disk store in {path} holds {counted:,} quads, not the "
+                 f"{quads:,} it was built with: rebuilding it")
         return None
     progress(f"reusing the on-disk store in {folder} (version {pointer['version']})")
     return OpenedStore(store, path, str(pointer["version"]), quads,

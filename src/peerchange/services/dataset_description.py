@@ -55,6 +55,7 @@ from peerchange.core.namespaces import (
     MEDIA_TYPES,
     PCM,
     PROV,
+    RDF_TYPE,
     RDFS,
     SD,
     VOID,
@@ -95,6 +96,32 @@ COMPRESSED_DUMP = (
     "Accept prefers {media} gets the RDF itself from the same URL: with Content-Encoding: "
     "gzip when its Accept-Encoding allows gzip, else uncompressed."
 )
+
+
+#: Above this many quads the statistics are the load's counts, not ``statistics.rq`` (whose
+#: whole-graph aggregates take seconds at 10^6 quads and pass the query time limit at 10^7).
+STATISTICS_LIMIT = 200_000
+
+
+def counted_statistics(graph: KnowledgeGraph) -> list[ox.Triple]:
+    """The statistics of a large graph from the counts its load recorded (per named graph,
+    kept in the store folder's marker): the dataset's ``void:triples`` (the quads of the
+    store: a triple held by two graphs counts twice) and each named graph as a
+    ``void:subset`` with its ``void:triples``. Entities, distinct subjects and objects,
+    classes, properties, partitions and vocabularies are not stated (they would need a scan
+    of the whole store)."""
+    dataset = ox.NamedNode(DATASET)
+    out = [ox.Triple(dataset, ox.NamedNode(VOID + "triples"), integer(graph.triples))]
+    for iri, n in sorted(graph.graph_counts.items()):
+        node = ox.NamedNode(iri)
+        out += [
+            ox.Triple(dataset, ox.NamedNode(VOID + "subset"), node),
+            ox.Triple(node, ox.NamedNode(RDF_TYPE), ox.NamedNode(VOID + "Dataset")),
+            ox.Triple(node, ox.NamedNode(RDF_TYPE), ox.NamedNode(SD + "NamedGraph")),
+            ox.Triple(node, ox.NamedNode(SD + "name"), node),
+            ox.Triple(node, ox.NamedNode(VOID + "triples"), integer(n)),
+        ]
+    return out
 
 
 class _Triples:
@@ -205,7 +232,8 @@ class DatasetDescriptionService:
         self.document = lru_cache(maxsize=64)(self._document)
         self.graph_document = lru_cache(maxsize=128)(self._graph_document)
         self._access = lru_cache(maxsize=64)(self._access_triples)
-        self._graph = lru_cache(maxsize=128)(self._graph_triples)
+        # one entry per named graph: the dataset page lists them all
+        self._graph = lru_cache(maxsize=None)(self._graph_triples)
 
     def _document(self, base_url: str, fmt: Format, context_ref: str | None) -> bytes:
         """The description (see :meth:`triples`) serialized in ``fmt`` (cached)."""
@@ -233,6 +261,11 @@ class DatasetDescriptionService:
 
     @cached_property
     def _statistics(self) -> list[ox.Triple]:
+        """The measured counts: ``statistics.rq`` and each graph's ``void:triples`` from
+        the graph's own counts up to :data:`STATISTICS_LIMIT` quads; above it, the counts
+        of the load (:func:`counted_statistics`), which cost nothing."""
+        if self.graph.triples > STATISTICS_LIMIT and self.graph.graph_counts:
+            return counted_statistics(self.graph)
         triples = self.sparql.construct(QUERIES + "statistics")
         for iri, n in sorted(self.graph.graph_counts.items()):
             triples += self.sparql.construct(QUERIES + "graph-triples", {

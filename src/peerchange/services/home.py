@@ -86,7 +86,8 @@ class HomeSummary:
 
     @property
     def model(self) -> ChangeModel | None:
-        """The change model (the first, if the data holds several)."""
+        """The change model (the first in IRI order, if the data holds several: only that
+        one is read)."""
         return self.models[0] if self.models else None
 
 
@@ -95,7 +96,12 @@ def _text(row: dict[str, Any], name: str) -> str | None:
 
 
 def _models(sparql: SparqlService) -> tuple[ChangeModel, ...]:
-    rows = sparql.select(QUERIES + "home-paper")
+    """The change model the home page shows (the first in IRI order) and its paper: the
+    paper query starts from that one model, however many studies the graph holds."""
+    first = sparql.select(QUERIES + "first-model")
+    if not first:
+        return ()
+    rows = sparql.select(QUERIES + "home-paper", {"model": first[0]["model"]})
     by_model: dict[str, dict[str, Any]] = {}
     for row in rows:
         model = by_model.setdefault(row["model"].value, {"row": row, "authors": []})

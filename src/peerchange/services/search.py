@@ -118,11 +118,11 @@ def _entries(sparql: SparqlService) -> tuple[Entry, ...]:
             entry["kind"] = kind
         if "key" in row:
             entry["key"] = row["key"].value
-        if "display" in row and not entry["label"]:
-            entry["label"] = row["display"].value
+        name = row["name"].value.strip()
+        if "labelled" in row and name and (not entry["label"] or name < str(entry["label"])):
+            entry["label"] = name
         names = entry["names"]
         assert isinstance(names, list)
-        name = row["name"].value.strip()
         if name and name not in names:
             names.append(name)
     entries = []

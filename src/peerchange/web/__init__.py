@@ -5,7 +5,10 @@ Blueprints: ``sparql`` (the SPARQL 1.1 Protocol at ``/sparql``), ``health``, ``a
 ``/dumps``, also under ``/peerchange/...``), ``trace`` (``/trace``, ``/cited``,
 ``/references``), ``site`` (the home page ``/``, ``/search``, the navigation and link
 helpers of every template), ``metrics`` (``/metrics`` for allowed addresses; every request
-is logged and counted, :mod:`peerchange.web.metrics`). Every HTML answer carries the
+is logged and counted, :mod:`peerchange.web.metrics`). Complete SPARQL answers are kept
+per worker by their ETag (:class:`peerchange.web.caching.AnswerCache`) and answers and
+pages from ``compress_min_bytes`` up are gzip-compressed for clients that accept it
+(:mod:`peerchange.web.compression`). Every HTML answer carries the
 :data:`CONTENT_SECURITY_POLICY`; the one stylesheet is ``/static/site.css``. See
 ``docs/architecture.md`` and ``docs/security.md``.
 """
@@ -20,7 +23,8 @@ from peerchange.core.knowledge_graph import KnowledgeGraph, load_graph
 from peerchange.core.remote_graph import connect_graph
 from peerchange.core.sources import extra_source, parse_graph_option
 from peerchange.services.assembly import build_services
-from peerchange.web import guards, metrics
+from peerchange.web import compression, guards, metrics
+from peerchange.web.caching import ANSWER_CACHE, AnswerCache
 from peerchange.web.errors import register_error_handlers
 from peerchange.web.state import PeerchangeApp
 
@@ -108,6 +112,9 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
 
     app.register_blueprint(diagram.bp)  # /diagram.svg, .dot, .txt; neighbourhood_diagram()
     app.after_request(_content_security_policy)
+    # complete SPARQL answers kept per worker (by ETag), and gzip for clients that ask
+    app.extensions[ANSWER_CACHE] = AnswerCache(settings.answer_cache_mb * 1024 * 1024)
+    compression.install(app, settings.compress_min_bytes)
     register_error_handlers(app)
     guards.install(app, settings)  # Host header (400), URL length (414), base URL
     return app

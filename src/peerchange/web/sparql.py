@@ -8,10 +8,11 @@ dataset parameters in the URL). Without a query, GET returns the service descrip
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from urllib.parse import parse_qsl
 
-from flask import Blueprint, Response, g, render_template, request
+from flask import Blueprint, Response, current_app, g, render_template, request
 from werkzeug.datastructures import MIMEAccept, MultiDict
 
 from peerchange import __version__
@@ -22,7 +23,14 @@ from peerchange.core.queryfiles import get_query
 from peerchange.core.results import write_graph
 from peerchange.services.service_description import service_description
 from peerchange.services.sparql import READ_ONLY_MESSAGE, Dataset, checked_dataset
-from peerchange.web.caching import etag_for
+from peerchange.web.caching import ANSWER_CACHE, AnswerCache, CachedAnswer, etag_for
+from peerchange.web.compression import (
+    COMPRESSOR,
+    Compressor,
+    accepts_gzip,
+    gzip_bytes,
+    set_gzipped,
+)
 from peerchange.web.negotiation import clean_accept, negotiate
 from peerchange.web.state import services
 
@@ -138,10 +146,20 @@ def _a(form: str) -> str:
 
 def _answer(text: str, params: MultiDict[str, str]) -> Response:
     g.query_text = text  # for the access log (its hash; the text only if configured)
-    st = services()
-    service = st.sparql
     # relative IRIs in a query resolve against the endpoint's URL (its retrieval IRI)
     base_iri = request.base_url
+    cache = answer_cache()
+    st = services()
+    # the request's own words: the same ones (and data version) led to the same ETag
+    words = (st.graph.version, text, request.headers.get("Accept"), tuple(_format_values(params)),
+             tuple(params.getlist("default-graph-uri")),
+             tuple(params.getlist("named-graph-uri")), base_iri)
+    known = cache.etag_of(words) if cache else None
+    if known is not None and not request.if_none_match.contains_weak(known):
+        hit = cache.get(known)  # type: ignore[union-attr]
+        if hit is not None:
+            return _finished(_cached(hit, known, cache), known, cache)  # type: ignore[arg-type]
+    service = st.sparql
     prepared = service.prepare(text, base_iri=base_iri)
     fmt = negotiate(
         prepared.formats,
@@ -155,22 +173,112 @@ def _answer(text: str, params: MultiDict[str, str]) -> Response:
                  fmt.name, service.max_rows, service.max_answer_bytes, base_iri)
     if request.if_none_match.contains_weak(etag):
         resp = Response(status=304)
+    elif cache and (hit := cache.get(etag)) is not None:
+        resp = _cached(hit, etag, cache)
     else:
-        # the body streams from the query process; whether it was cut is known before
-        answer = service.execute(prepared, fmt, stream=True)
-        resp = Response(answer.chunks, content_type=fmt.content_type)
-        g.query_rows = answer.count  # for the access log
-        g.query_truncated = answer.truncated
-        if answer.truncated:
-            resp.headers["Peerchange-Truncated"] = "true"
-            if answer.limit == "bytes":
-                resp.headers["Peerchange-Byte-Limit"] = str(service.max_answer_bytes)
-            else:
-                resp.headers["Peerchange-Row-Limit"] = str(service.max_rows)
+        resp = _evaluated(service, prepared, fmt, etag, cache)
+    if cache and resp.status_code in (200, 304):
+        cache.remember(words, etag)
+    return _finished(resp, etag, cache)
+
+
+def _finished(resp: Response, etag: str, cache: AnswerCache | None) -> Response:
+    """The answer's caching headers, and its gzip form for a client that accepts it."""
     resp.set_etag(etag)
     resp.headers["Vary"] = "Accept"
     resp.headers["Cache-Control"] = "public, no-cache"
+    compressor = current_app.extensions.get(COMPRESSOR)
+    if compressor is not None and resp.status_code == 200 and not resp.is_streamed:
+        _compress(resp, compressor, cache, etag)
     return resp
+
+
+def answer_cache() -> AnswerCache | None:
+    """This worker's cache of complete answers (``None`` when the app has none)."""
+    return current_app.extensions.get(ANSWER_CACHE)
+
+
+def _cached(hit: CachedAnswer, etag: str, cache: AnswerCache) -> Response:
+    g.query_rows = hit.rows  # for the access log
+    g.query_truncated = False
+    resp = Response(hit.body, content_type=hit.content_type)
+    resp.cached_answer = hit  # type: ignore[attr-defined]  # its gzip form is kept with it
+    return resp
+
+
+def _evaluated(service, prepared, fmt: Format, etag: str,
+               cache: AnswerCache | None) -> Response:
+    """Run the query; keep its answer in ``cache`` when it is complete and small enough."""
+    # the body streams from the query process; whether it was cut is known before
+    answer = service.execute(prepared, fmt, stream=True)
+    g.query_rows = answer.count  # for the access log
+    g.query_truncated = answer.truncated
+    chunks = answer.chunks
+    keep = bool(cache) and not answer.truncated
+    head, finished = _read_up_to(chunks, max(WHOLE_BYTES, cache.max_entry_bytes if keep
+                                             else 0))  # type: ignore[union-attr]
+    if finished:
+        body = b"".join(head)
+        resp = Response(body, content_type=fmt.content_type)
+        if keep and getattr(chunks, "complete", True):
+            entry = CachedAnswer(body, fmt.content_type, answer.count)
+            if cache.put(etag, entry):  # type: ignore[union-attr]
+                resp.cached_answer = entry  # type: ignore[attr-defined]
+    else:
+        resp = Response(_chain(head, chunks), content_type=fmt.content_type)
+    if answer.truncated:
+        resp.headers["Peerchange-Truncated"] = "true"
+        if answer.limit == "bytes":
+            resp.headers["Peerchange-Byte-Limit"] = str(service.max_answer_bytes)
+        else:
+            resp.headers["Peerchange-Row-Limit"] = str(service.max_rows)
+    return resp
+
+
+WHOLE_BYTES = 256 * 1024  # an answer up to this size is read whole before it is sent
+
+
+def _read_up_to(chunks: Iterator[bytes], limit: int) -> tuple[list[bytes], bool]:
+    """The first pieces of ``chunks``, until they reach ``limit`` bytes, and whether that
+    was all of it (then the answer can be kept, compressed whole, and its query process is
+    free before the client reads it)."""
+    head: list[bytes] = []
+    size = 0
+    for piece in chunks:
+        head.append(piece)
+        size += len(piece)
+        if size >= limit:
+            return head, False
+    return head, True
+
+
+def _chain(head: list[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:
+    try:
+        yield from head
+        yield from rest
+    finally:
+        close = getattr(rest, "close", None)
+        if close is not None:
+            close()
+
+
+def _compress(resp: Response, compressor: Compressor, cache: AnswerCache | None,
+              etag: str) -> None:
+    """gzip a whole answer for a client that accepts it, from the cached gzip form when
+    there is one (the app's ``Compressor`` then leaves it as it is)."""
+    if compressor.min_bytes <= 0 or (resp.content_length or 0) < compressor.min_bytes:
+        return
+    resp.vary.add("Accept-Encoding")
+    if not accepts_gzip(request):
+        return
+    entry: CachedAnswer | None = getattr(resp, "cached_answer", None)
+    if entry is not None and entry.gzipped is not None:
+        set_gzipped(resp, entry.gzipped)
+        return
+    body = gzip_bytes(resp.get_data(), compressor.level)
+    if entry is not None and cache is not None:
+        cache.add_gzipped(etag, entry, body)
+    set_gzipped(resp, body)
 
 
 HTML = "text/html"
