@@ -95,10 +95,17 @@ class Virtuoso:
 
 
 def write_ini(folder: Path, *, http_port: int, sql_port: int, max_rows: int = 10_000_000,
-              max_seconds: int = 600) -> Path:
-    """Write Debian's default ini with our ports, folder and caps into ``folder``."""
+              max_seconds: int = 600, dirs_allowed: tuple[str, ...] = ()) -> Path:
+    """Write Debian's default ini with our ports, folder and caps into ``folder``.
+
+    :param dirs_allowed: more folders for the ini's ``DirsAllowed`` (the bulk loader reads
+        only files under them).
+    """
     ini = DEBIAN_INI.read_text(encoding="utf-8")
     ini = ini.replace("/var/lib/virtuoso-opensource-7/db", str(folder))
+    if dirs_allowed:
+        ini = re.sub(r"(?m)^(DirsAllowed\s*=.*)$",
+                     lambda m: m.group(1) + "".join(", " + d for d in dirs_allowed), ini)
     ini = re.sub(r"(?m)^ServerPort(\s*)=\s*1111\b", rf"ServerPort\g<1>= {sql_port}", ini)
     ini = re.sub(r"(?m)^ServerPort(\s*)=\s*8890\b", rf"ServerPort\g<1>= {http_port}", ini)
     ini = re.sub(r"(?m)^ResultSetMaxRows(\s*)=.*$", rf"ResultSetMaxRows\g<1>= {max_rows}", ini)
@@ -112,17 +119,18 @@ def write_ini(folder: Path, *, http_port: int, sql_port: int, max_rows: int = 10
 
 
 def start_virtuoso(folder: Path, *, max_rows: int = 10_000_000,
-                   max_seconds: int = 600) -> Virtuoso:
+                   max_seconds: int = 600, dirs_allowed: tuple[str, ...] = ()) -> Virtuoso:
     """Start Virtuoso with a database in ``folder``; return once ``/sparql`` answers.
 
     :param max_rows: the ini's ``ResultSetMaxRows`` (Debian's default is 10,000).
     :param max_seconds: the ini's ``MaxQueryExecutionTime``.
+    :param dirs_allowed: more folders the bulk loader (``ld_dir``) may read.
     :raise RuntimeError: Virtuoso exited or did not answer in time (with its log).
     """
     folder.mkdir(parents=True, exist_ok=True)
     http_port, sql_port = _free_port(), _free_port()
     ini = write_ini(folder, http_port=http_port, sql_port=sql_port, max_rows=max_rows,
-                    max_seconds=max_seconds)
+                    max_seconds=max_seconds, dirs_allowed=dirs_allowed)
     out = (folder / "virtuoso.out").open("wb")
     process = subprocess.Popen(
         [BINARY, "+foreground", "+configfile", str(ini)], cwd=folder, stdout=out,

@@ -1,0 +1,56 @@
+"""The benchmark harness's smoke run, as CI runs it (not the benchmark itself).
+
+``python -m bench.harness --smoke`` writes a 10^4-triple file with ``peerchange synth -n
+7``, starts every server on it (peerchange, Oxigraph server, Virtuoso through
+``tests/virtuoso.py``, rdflib-endpoint), and has each answer every query of the mix once;
+peerchange also serves its canned API and trace pages. Nothing is timed here. A server
+that is not installed is a skip locally and a failure under ``CI=true``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import IN_CI
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVERS = ["peerchange", "oxigraph", "virtuoso", "rdflib-endpoint"]
+MIX = sorted(p.stem for p in (ROOT / "bench" / "queries" / "mix").glob("*.rq"))
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_every_server_answers_every_query_of_the_mix(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.harness", "--smoke", "--work", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.stdout, proc.stderr
+    size = json.loads(proc.stdout)["sizes"][0]
+    assert size["lines"] > 10_000
+    servers = size["servers"]
+    assert list(servers) == SERVERS
+    missing = []
+    for name in SERVERS:
+        result = servers[name]
+        if "skipped" in result:
+            missing.append(f"{name}: {result['skipped']}")
+            continue
+        assert "error" not in result, f"{name}: {result['error']}"
+        assert sorted(result["rows"]) == MIX
+        assert all(result["rows"].values()), f"{name} gave an empty answer: {result['rows']}"
+        assert result["problems"] == [], f"{name} answers unlike peerchange"
+        assert result["peak_memory_mb"] > 0
+    assert "skipped" not in servers["peerchange"]
+    assert all(n > 0 for n in servers["peerchange"]["page_bytes"].values())
+    assert proc.returncode == 0, proc.stderr
+    if missing:
+        message = "; ".join(missing) + " — tests/setup.sh installs it"
+        if IN_CI:
+            pytest.fail(message + " (CI must install it)", pytrace=False)
+        pytest.skip(message)
