@@ -31,10 +31,10 @@ from functools import cached_property
 import pyoxigraph as ox
 
 from peerchange.core.errors import PeerchangeError, SourceError
-from peerchange.core.knowledge_graph import count_graphs, sources_digest
+from peerchange.core.knowledge_graph import sources_digest
 from peerchange.core.namespaces import GRAPH
 from peerchange.core.sources import Source, shipped_sources
-from peerchange.core.store import build_store
+from peerchange.core.store import build_store, count_quads
 from peerchange.services.publish_batches import (
     DEFAULT_BATCH_BYTES,
     DEFAULT_BATCH_TRIPLES,
@@ -75,7 +75,7 @@ class Prepared:
     @cached_property
     def graphs(self) -> dict[str, int]:
         """Triples per named graph, as the embedded store counts them."""
-        return count_graphs(self.store)
+        return count_quads(self.store)[1]
 
 
 @dataclass(frozen=True)
