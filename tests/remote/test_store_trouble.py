@@ -104,6 +104,30 @@ def test_a_paused_store_gives_503_then_recovers(small_virtuoso, tmp_path):
         stop_and_check(server)
 
 
+def test_a_store_that_freezes_mid_query_is_given_up_long_before_the_deadline(
+        small_virtuoso, tmp_path):
+    # a 60 s deadline: the query waits while the store is probed every few seconds, and a
+    # failed probe ends it with 503 (the client's 20 s would run out if it waited for 60)
+    server = start_server(["--endpoint", small_virtuoso.sparql, "--timeout", "60"],
+                          log=tmp_path / "serve.log")
+    try:
+        assert requests.get(server.base + "/health", timeout=30).status_code == 200
+        small_virtuoso.pause()
+        try:
+            down = requests.get(server.base + "/sparql",
+                                params={"query": "ASK { ?s ?p <urn:frozen> }"}, timeout=20)
+        finally:
+            small_virtuoso.resume()
+        assert down.status_code == 503
+        assert down.headers["Retry-After"] == "5"
+        assert "unavailable" in down.text
+        again = requests.get(server.base + "/sparql",
+                             params={"query": "ASK { ?s ?p <urn:thawed> }"}, timeout=30)
+        assert again.status_code == 200
+    finally:
+        stop_and_check(server)
+
+
 SLOW = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f "
         "FILTER(STRLEN(STR(?c)) > STRLEN(STR(?f))) }")
 

@@ -18,9 +18,12 @@ Failures come back typed (:mod:`peerchange.core.errors`):
 - any other error status, a refused login, a body we cannot read: ``StoreError`` (502).
 
 A connection that stops answering (a paused or dead store) is found by a short probe
-(an ``ASK`` answered within :data:`PROBE_SECONDS`); until a probe succeeds again each
-query is preceded by one, so clients get 503 within seconds instead of waiting for the
-deadline, and answers return by themselves when the store is back.
+(an ``ASK`` answered within :data:`PROBE_SECONDS`): a query that has had no answer for
+:data:`WATCH_SECONDS` waits in a helper thread while the caller probes the store, and is
+given up with 503 as soon as a probe fails (a slow query on a live store waits on). Until
+a probe succeeds again each query is preceded by one, so clients get 503 within seconds
+instead of waiting for the deadline, and answers return by themselves when the store is
+back.
 
 Passwords are never held in settings: the password comes from the environment variable
 the settings name. Sessions are per process and thread (gunicorn workers fork).
@@ -31,6 +34,8 @@ from __future__ import annotations
 import os
 import threading
 import time
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -48,6 +53,7 @@ from peerchange.core.queryfiles import get_query
 
 CONNECT_SECONDS = 3.0
 PROBE_SECONDS = 2.0
+WATCH_SECONDS = 3.0  # without an answer this long, a query probes the store
 STORE_SHARE = 0.5  # of our deadline, given to a store that takes a time limit
 CHUNK = 64 * 1024
 SELECT_MEDIA = "application/sparql-results+json"
@@ -173,7 +179,7 @@ class RemoteStore:
         read_seconds = timeout if timeout > 0 else None
         self.queries += 1
         try:
-            response = self._post(form, accept, read_seconds)
+            response = self._post_watched(form, accept, read_seconds, probing)
         except requests.exceptions.ConnectTimeout:
             raise self._unavailable(f"no connection within {self.connect_seconds:g} s") from None
         except requests.exceptions.ReadTimeout:
@@ -211,9 +217,9 @@ class RemoteStore:
                           int(max_rows) if max_rows and max_rows.strip().isdigit() else None,
                           time.monotonic() - start)
 
-    def _post(self, form: list[tuple[str, str]], accept: str,
-              read_seconds: float | None) -> requests.Response:
-        session = self._session()
+    def _post(self, form: list[tuple[str, str]], accept: str, read_seconds: float | None,
+              *, session: requests.Session | None = None) -> requests.Response:
+        session = session or self._session()
         headers = {"Accept": accept}
         timeouts = (self.connect_seconds, read_seconds)
         response = session.post(self.url, data=form, headers=headers, timeout=timeouts,
@@ -227,6 +233,34 @@ class RemoteStore:
             response = session.post(self.url, data=form, headers=headers, timeout=timeouts,
                                     stream=True, auth=self._auth)
         return response
+
+    def _post_watched(self, form: list[tuple[str, str]], accept: str,
+                      read_seconds: float | None, probing: bool) -> requests.Response:
+        """:meth:`_post`, with the store probed every :data:`WATCH_SECONDS` while no answer
+        has come: a store that fails the probe gives 503 at once. The waiting request is
+        left to its own read timeout, on a session no other request uses again."""
+        if probing or (read_seconds is not None and read_seconds <= WATCH_SECONDS):
+            return self._post(form, accept, read_seconds)
+        session = self._session()
+        box: Future[requests.Response] = Future()
+
+        def send() -> None:
+            try:
+                box.set_result(self._post(form, accept, read_seconds, session=session))
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
+                box.set_exception(exc)
+
+        threading.Thread(target=send, name="peerchange-store-request", daemon=True).start()
+        while True:
+            try:
+                return box.result(timeout=WATCH_SECONDS)
+            except FutureTimeout:
+                self._local.session = None  # the waiting request keeps that one
+                if not self.probe():
+                    box.add_done_callback(_close_late_answer)
+                    raise self._unavailable("it stopped answering (no answer to a probe "
+                                            f"within {PROBE_SECONDS:g} s)") from None
+                self._local.session = session
 
     def _stalled(self, timeout: float, probing: bool) -> StoreReply:
         """The store sent nothing for the whole read timeout: down, or just slow?"""
@@ -258,6 +292,12 @@ class RemoteStore:
             raise QueryTimeout("The query did not finish within the store's time limit and "
                                "was stopped. Narrow it (more selective patterns, a LIMIT).")
         raise StoreFailed(self.url, status, _first_lines(message) or "no message")
+
+
+def _close_late_answer(box: Future[requests.Response]) -> None:
+    """Close the answer of a request that was given up, should it ever come."""
+    if not box.cancelled() and box.exception() is None:
+        box.result().close()
 
 
 def _timeout(seconds: float, *, by_store: bool = False) -> QueryTimeout:
