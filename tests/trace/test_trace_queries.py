@@ -85,14 +85,18 @@ def test_the_two_trace_queries_walk_from_the_same_hubs():
         lines = [ln for ln in get_query(f"internal/trace/{name}").text.splitlines()
                  if not ln.lstrip().startswith("#")]
         text = " ".join(" ".join(lines).split())
-        inner = "SELECT DISTINCT ?mechanism ?node WHERE"
+        inner = "SELECT DISTINCT ?mechanism ?claim WHERE"
         text = text[text.index(inner) + len(inner):]
         return {branch.split(claims)[0].rstrip("/ ")
-                for branch in re.findall(r"\?mechanism (.*?) \?node \.", text)
+                for branch in re.findall(r"\?mechanism (.*?) \?claim \.", text)
                 if claims in branch}
 
     assert hubs("trace") == hubs("trace-rdf")
-    assert len(hubs("trace")) == 3  # the mechanism and its model or theories; families; outcomes
+    # the mechanism itself, its model(s) either way, its theories, their families, its
+    # outcomes and what they contribute to
+    assert hubs("trace") == {"", "pcm:hasMechanism", "^pcm:hasMechanism", "pcm:groundedIn",
+                             "pcm:groundedIn/pcm:inTheoryFamily",
+                             "pcm:leadsToOutcome/pcm:contributesTo*"}
 
 
 @pytest.mark.parametrize("url", TRACE_URLS + CITED_URLS + ["/trace", "/references.json",

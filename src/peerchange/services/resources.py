@@ -28,7 +28,7 @@ from peerchange.core.namespaces import BASE, GRAPH, ID, ONTOLOGY, PCM, shorten
 from peerchange.services.rdf_writer import write_document
 from peerchange.services.resource_page import OntologyTerm, PageBuilder, ResourcePage
 from peerchange.services.sparql import SparqlService
-from peerchange.services.terms import labels, published_context
+from peerchange.services.terms import LabelLookup, labels, published_context
 
 QUERIES = "internal/linked-data/"
 # suggestions for unknown IRIs: the least similarity, and how much of the path is compared
@@ -65,12 +65,15 @@ class ResourceService:
         self.graph = sparql.graph
         self.document = lru_cache(maxsize=512)(self._document)
         self.page = lru_cache(maxsize=256)(self._page)
+        self._described_at_all = lru_cache(maxsize=4096)(self._is_described)
 
     # -- what exists --------------------------------------------------------
 
     @cached_property
     def known(self) -> dict[str, str]:
-        """Every IRI in our namespaces that the graph describes, with its label (or ``""``)."""
+        """Every IRI in our namespaces that the graph describes, with its label (or ``""``):
+        a whole-graph read, done at most once per service (data version), and only for
+        :meth:`pages` (the sitemap, the folder indexes and the suggestions)."""
         return {
             row["resource"].value: row["label"].value if "label" in row else ""
             for row in self.sparql.select(QUERIES + "known-resources")
@@ -84,23 +87,45 @@ class ResourceService:
         return list(self.sparql.graph.data_graphs)
 
     def exists(self, iri: str) -> bool:
-        """Whether ``iri`` is the ontology, a term, an instance or a named graph we serve."""
+        """Whether ``iri`` is the ontology, a term, an instance or a named graph we serve:
+        one lookup of ``iri`` (``resource-exists.rq``), remembered."""
         if iri in self.named_graphs and iri.startswith(GRAPH):
             return True
-        return iri in self.known and (
-            iri == ONTOLOGY or iri.startswith(PCM) or iri.startswith(ID) or iri.startswith(GRAPH)
-        )
+        if not (iri == ONTOLOGY or iri.startswith(PCM) or iri.startswith(ID)
+                or iri.startswith(GRAPH)):
+            return False
+        return self._described_at_all(iri)
 
-    def pages(self) -> list[str]:
-        """Every IRI that has a page: the ontology, its terms, the instances, the graphs."""
-        iris = {iri for iri in self.known if self.exists(iri)}
+    def _is_described(self, iri: str) -> bool:
+        try:
+            node = ox.NamedNode(iri)
+        except ValueError:
+            return False
+        return self.sparql.ask(QUERIES + "resource-exists", {"resource": node})
+
+    @cached_property
+    def _pages(self) -> list[str]:
+        iris = {iri for iri in self.known if self.exists_in_known(iri)}
         iris.update(g for g in self.named_graphs if g.startswith(GRAPH))
         return sorted(iris)
 
+    def exists_in_known(self, iri: str) -> bool:
+        """:meth:`exists` answered from :attr:`known` (no query per IRI)."""
+        if iri in self.named_graphs and iri.startswith(GRAPH):
+            return True
+        return iri in self.known and (
+            iri == ONTOLOGY or iri.startswith(PCM) or iri.startswith(ID) or iri.startswith(GRAPH))
+
+    def pages(self) -> list[str]:
+        """Every IRI that has a page: the ontology, its terms, the instances, the graphs
+        (computed on first use, once per service)."""
+        return self._pages
+
     @property
-    def labels(self) -> dict[str, str]:
-        """One label per IRI (``rdfs:label`` or ``skos:prefLabel``, English preferred)."""
-        return labels(self.sparql).text
+    def labels(self) -> LabelLookup:
+        """One label per IRI (``rdfs:label`` or ``skos:prefLabel``, English preferred),
+        looked up as asked for."""
+        return labels(self.sparql)
 
     def label(self, iri: str) -> str:
         """The label of ``iri``, else its short form (``pcm:Claim``, ``<...>``)."""
@@ -170,7 +195,7 @@ class ResourceService:
         out = []
         for iri in self.pages():
             path = (path_for_iri(iri) or iri).lower()
-            out.append((iri, path, path.rsplit("/", 1)[-1], self.labels.get(iri, "").lower()))
+            out.append((iri, path, path.rsplit("/", 1)[-1], self.known.get(iri, "").lower()))
         return out
 
     def suggest(self, iri: str, limit: int = 6) -> list[Suggestion]:

@@ -8,8 +8,8 @@ data pages, ``peerchange query``):
    before evaluation and scans the text once, returning a :class:`PreparedQuery`;
 2. :meth:`SparqlService.execute` evaluates it under the time limit and returns an
    :class:`~peerchange.core.execution.Answer`: serialized bytes when a format is given,
-   RDF terms (rows, triples, a boolean) when not. :meth:`select` and :meth:`construct` are
-   the short forms for shipped queries.
+   RDF terms (rows, triples, a boolean) when not. :meth:`select`, :meth:`ask` and
+   :meth:`construct` are the short forms for shipped queries.
 
 Rules for a client's query: a size limit, a nesting limit (checked by the lexical scan
 before the engine's parser, which recurses once per level), no updates, no ``SERVICE``
@@ -266,6 +266,13 @@ class SparqlService:
             {v: t for v, t in zip(answer.variables, row, strict=True) if t is not None}
             for row in answer.rows
         ]
+
+    def ask(self, query: str | QueryFile, bindings: Mapping[str, Term] | None = None) -> bool:
+        """Run a shipped ASK query; return its answer."""
+        prepared = self.prepare_file(query, bindings)
+        if prepared.form != "ASK":
+            raise QueryFileError(f"queries/{prepared.name}.rq is not an ASK query")
+        return bool(self.execute(prepared).boolean)
 
     def construct(self, query: str | QueryFile, bindings: Mapping[str, Term] | None = None
                   ) -> list[ox.Triple]:

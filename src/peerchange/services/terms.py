@@ -1,8 +1,9 @@
 """The graph's own words for its terms: the labels of IRIs and the published JSON-LD context.
 
-Both are read through the SPARQL service (``queries/internal/linked-data/labels.rq`` and
-``context-terms.rq``) once per data version and shared by every service over the same data
-(:mod:`peerchange.services.memo`): the resource documents and pages, the dataset
+Both are read through the SPARQL service and shared by every service over the same data
+(:mod:`peerchange.services.memo`): the labels one IRI at a time, as pages and documents ask
+for them (``queries/internal/linked-data/labels-of.rq``), the context once per data version
+(``context-terms.rq``): the resource documents and pages, the dataset
 description, the dumps and ``/context.jsonld`` all use the one context built here.
 
 The context maps the published prefixes and gives each of the ontology's own properties a
@@ -12,16 +13,21 @@ coerce their values to IRIs.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pyoxigraph as ox
 
-from peerchange.core.describe import add_labels
+from peerchange.core.describe import add_labels, unique_triples
 from peerchange.core.namespaces import LABEL_PROPERTIES, PCM, PREFIXES
 from peerchange.services.memo import per_data_version
 from peerchange.services.sparql import SparqlService
+
+LABELS_OF = "internal/linked-data/labels-of"
+# the IRIs whose labels a server remembers (a few hundred bytes each)
+LOOKUP_SIZE = 20_000
 
 
 class Labels:
@@ -51,10 +57,64 @@ class Labels:
         return add_labels(triples, self.of)
 
 
+class LabelLookup:
+    """The labels of the IRIs asked for, read one IRI at a time and remembered (at most
+    ``size`` IRIs, the oldest forgotten first): what a page or document shows costs one
+    index lookup per new IRI however large the graph, and memory stays flat.
+
+    The same answers as :class:`Labels` over the whole graph (the same ranking, the same
+    triples), from ``queries/internal/linked-data/labels-of.rq``.
+    """
+
+    def __init__(self, sparql: SparqlService, size: int = LOOKUP_SIZE) -> None:
+        self.sparql = sparql
+        self.size = size
+        self._seen: OrderedDict[ox.NamedNode, tuple[list[ox.Triple], str | None]] = (
+            OrderedDict())
+        self._lock = threading.Lock()
+
+    def _entry(self, iri: ox.NamedNode) -> tuple[list[ox.Triple], str | None]:
+        with self._lock:
+            entry = self._seen.get(iri)
+            if entry is not None:
+                self._seen.move_to_end(iri)
+                return entry
+        triples = unique_triples(
+            ox.Triple(iri, row["labelProperty"], row["label"])
+            for row in self.sparql.select(LABELS_OF, {"resource": iri})
+            if "labelProperty" in row and "label" in row)
+        entry = (triples, Labels(triples).text.get(iri.value))
+        with self._lock:
+            self._seen[iri] = entry
+            while len(self._seen) > self.size:
+                self._seen.popitem(last=False)
+        return entry
+
+    def get(self, iri: str, default: str | None = None) -> str | None:
+        """One label of ``iri`` (English or no language, ``rdfs:label`` preferred)."""
+        if not iri or iri.startswith("_:"):
+            return default
+        try:
+            node = ox.NamedNode(iri)
+        except ValueError:
+            return default
+        text = self._entry(node)[1]
+        return default if text is None else text
+
+    def of(self, iris: Iterable[ox.NamedNode]) -> list[ox.Triple]:
+        """The label triples of ``iris``."""
+        return [t for iri in iris for t in self._entry(iri)[0]]
+
+    def add_to(self, triples: Sequence[ox.Triple]) -> list[ox.Triple]:
+        """``triples`` plus the labels of the IRIs they link to (see :func:`add_labels`)."""
+        return add_labels(triples, self.of)
+
+
 @per_data_version()
-def labels(sparql: SparqlService) -> Labels:
-    """The labels of the graph behind ``sparql`` (read once per data version)."""
-    return Labels(sparql.construct("internal/linked-data/labels"))
+def labels(sparql: SparqlService) -> LabelLookup:
+    """The labels of the graph behind ``sparql``, looked up per IRI (one lookup per data
+    version and IRI, shared by the services over the same data)."""
+    return LabelLookup(sparql)
 
 
 @per_data_version()
