@@ -70,3 +70,19 @@ def app(make_app: Callable[..., Any]):
 def client(app):
     """A Flask test client of :func:`app`."""
     return app.test_client()
+
+
+# Virtuoso 7.2 gives other rows for these shipped queries; known, not yet handled (the
+# study-scoped trace queries of issue 10 join a selection of claims to their neighbours,
+# and Virtuoso drops some of the rows: 7 of 726 for trace-rdf on role-modelling, 3 of
+# trace's rows for engagement). A test that depends on them marks its Virtuoso case with
+# :func:`known_virtuoso_difference`: strict, so a fix shows up.
+VIRTUOSO_TRACE_ROWS = ("Virtuoso 7.2 drops rows of the study-scoped trace queries "
+                       "(internal/trace/trace-rdf.rq, trace.rq for engagement)")
+
+
+def known_virtuoso_difference(request: pytest.FixtureRequest, backend: Backend,
+                              reason: str) -> None:
+    """Expect this test to fail on the Virtuoso backend (strict), for ``reason``."""
+    if backend.remote:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))

@@ -145,11 +145,8 @@ def _graph(sparql: SparqlService, model: str
             continue
         for end, kind in zip((s, o), ends, strict=True):
             kinds.setdefault(end, kind)
-        found.setdefault((s, p, o), set())
-    claimed = _claimed(sparql, {r["subject"] for r in rows
-                                if isinstance(r["subject"], ox.NamedNode)})
-    for link, statuses in found.items():
-        statuses.update(claimed.get(link, ("unclaimed",)))
+        found.setdefault((s, p, o), set()).add(r["status"].value if "status" in r
+                                                else "unclaimed")
     for m in mechanisms:
         kinds[m] = "mechanism"
     in_model = set(mechanisms)
@@ -166,18 +163,6 @@ def _graph(sparql: SparqlService, model: str
              for iri, kind in kinds.items()]
     nodes.sort(key=lambda n: (KIND_ORDER.index(n.kind), n.stage != "process", n.label))
     return nodes, edges
-
-
-def _claimed(sparql: SparqlService, subjects: set[ox.NamedNode]
-             ) -> dict[tuple[str, str, str], set[str]]:
-    """The evidence statuses of the claims about links from ``subjects``, by link (one
-    lookup per subject: only the diagram's own claims are read)."""
-    out: dict[tuple[str, str, str], set[str]] = {}
-    for subject in sorted(subjects, key=lambda n: n.value):
-        for r in sparql.select("internal/diagram/link-claims", {"subject": subject}):
-            link = (r["subject"].value, r["predicate"].value, r["object"].value)
-            out.setdefault(link, set()).add(r["status"].value)
-    return out
 
 
 def _edge(s: str, p: str, o: str, status: str, rows: list[dict], labels: dict[str, str]

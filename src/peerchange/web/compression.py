@@ -98,10 +98,11 @@ class Compressor:
             return resp
         if self.min_bytes <= 0 or resp.status_code != 200 or negotiated(resp):
             return resp
+        # every 200 says it, as its 304 does (the 304 knows neither type nor size)
+        resp.vary.add("Accept-Encoding")
         if not compressible(resp.mimetype):
             return resp
         if resp.is_streamed:
-            resp.vary.add("Accept-Encoding")
             if accepts_gzip(request):
                 resp.response = gzip_stream(resp.response, self.level)
                 resp.headers.pop("Content-Length", None)
@@ -111,7 +112,6 @@ class Compressor:
         data = resp.get_data()
         if len(data) < self.min_bytes:
             return resp
-        resp.vary.add("Accept-Encoding")
         if accepts_gzip(request):
             set_gzipped(resp, gzip_bytes(data, self.level))
         return resp
