@@ -72,13 +72,14 @@ def client(app):
     return app.test_client()
 
 
-# Virtuoso 7.2 gives other rows for these shipped queries; known, not yet handled (the
-# study-scoped trace queries of issue 10 join a selection of claims to their neighbours,
-# and Virtuoso drops some of the rows: 7 of 726 for trace-rdf on role-modelling, 3 of
-# trace's rows for engagement). A test that depends on them marks its Virtuoso case with
-# :func:`known_virtuoso_difference`: strict, so a fix shows up.
-VIRTUOSO_TRACE_ROWS = ("Virtuoso 7.2 drops rows of the study-scoped trace queries "
-                       "(internal/trace/trace-rdf.rq, trace.rq for engagement)")
+# Virtuoso 7.2 gives other rows for this shipped query; known, not yet handled: the
+# study-scoped internal/trace/trace-rdf.rq (issue 10) joins a selection of claims to their
+# works and gaps, and Virtuoso drops some of the rows (7 of 726 for role-modelling),
+# every time. (trace.rq lost rows at random with Debian's ThreadsPerQuery = 4; the test ini
+# sets 1, and it then gives the same rows.) A test that depends on trace-rdf marks its
+# Virtuoso case with :func:`known_virtuoso_difference`: strict, so a fix shows up.
+VIRTUOSO_TRACE_ROWS = ("Virtuoso 7.2 drops rows of the study-scoped "
+                       "internal/trace/trace-rdf.rq")
 
 
 def known_virtuoso_difference(request: pytest.FixtureRequest, backend: Backend,

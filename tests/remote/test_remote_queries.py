@@ -19,7 +19,6 @@ DIFFERS_ON_VIRTUOSO = {
     # a selection of this study's claims joined to their works and gaps: Virtuoso drops 7
     # of the 726 rows (tests/backend_fixtures.py, VIRTUOSO_TRACE_ROWS)
     "internal/trace/trace-rdf": "rows dropped from the study-scoped selection",
-    "internal/trace/trace": "rows dropped from the study-scoped selection",
 }
 
 
