@@ -71,19 +71,3 @@ def client(app):
     """A Flask test client of :func:`app`."""
     return app.test_client()
 
-
-# Virtuoso 7.2 gives other rows for this shipped query; known, not yet handled: the
-# study-scoped internal/trace/trace-rdf.rq (issue 10) joins a selection of claims to their
-# works and gaps, and Virtuoso drops some of the rows (7 of 726 for role-modelling),
-# every time. (trace.rq lost rows at random with Debian's ThreadsPerQuery = 4; the test ini
-# sets 1, and it then gives the same rows.) A test that depends on trace-rdf marks its
-# Virtuoso case with :func:`known_virtuoso_difference`: strict, so a fix shows up.
-VIRTUOSO_TRACE_ROWS = ("Virtuoso 7.2 drops rows of the study-scoped "
-                       "internal/trace/trace-rdf.rq")
-
-
-def known_virtuoso_difference(request: pytest.FixtureRequest, backend: Backend,
-                              reason: str) -> None:
-    """Expect this test to fail on the Virtuoso backend (strict), for ``reason``."""
-    if backend.remote:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))

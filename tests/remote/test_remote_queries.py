@@ -16,9 +16,6 @@ pytestmark = pytest.mark.slow
 DIFFERS_ON_VIRTUOSO = {
     # alternative paths (rdfs:label|skos:prefLabel) give other duplicate rows
     "api/study-design": "duplicates of alternative paths",
-    # a selection of this study's claims joined to their works and gaps: Virtuoso drops 7
-    # of the 726 rows (tests/backend_fixtures.py, VIRTUOSO_TRACE_ROWS)
-    "internal/trace/trace-rdf": "rows dropped from the study-scoped selection",
 }
 
 

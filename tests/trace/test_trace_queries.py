@@ -12,7 +12,6 @@ from rdflib import Graph
 
 from peerchange.services.sparql import SparqlService
 from peerchange.services.trace import TraceService
-from tests.backend_fixtures import VIRTUOSO_TRACE_ROWS, known_virtuoso_difference
 from tests.trace.conftest import ID, MECHANISMS, PCM, walk_claims
 
 #: The budget of query evaluations for one uncached trace or reverse trace, any format.
@@ -61,16 +60,23 @@ def test_negotiated_traces_stay_within_the_budget(cold, accept, media):
 def test_once_the_tables_are_read_a_trace_is_one_query(cold):
     """The tables (statuses, mechanisms, works, gaps, the reference list) are read once per
     data version; then a trace or reverse trace is one query, and a trace's RDF one more
-    (its works and gaps, which HTML and JSON do not need)."""
+    (its works and gaps, which HTML and JSON do not need). The HTML page's diagram looks up
+    the labels of the nodes it shows that no page showed before, one lookup each,
+    remembered per data version (no whole-graph label table: it does not scale), at most
+    4 here."""
     cold("/trace/engagement.ttl")
     cold("/cited/Bandura1977.ttl")
     for url, expected in (("/trace/role-modelling.json", 1), ("/trace/role-modelling.ttl", 1),
                           ("/trace/trusting-relationships.ttl", 2),
-                          ("/trace/trusting-relationships.html", 0),
+                          ("/trace/trusting-relationships.html", 4),
                           ("/cited/Bowlby1973.ttl", 1), ("/cited/Festinger1955.json", 1)):
         resp, queries = cold(url)
         assert resp.status_code == 200
-        assert queries == expected, url
+        if url.endswith(".html"):
+            # label lookups only: none when earlier pages of this data version showed them
+            assert queries <= expected, url
+        else:
+            assert queries == expected, url
 
 
 def test_the_two_trace_queries_walk_from_the_same_hubs():
@@ -86,7 +92,7 @@ def test_the_two_trace_queries_walk_from_the_same_hubs():
         lines = [ln for ln in get_query(f"internal/trace/{name}").text.splitlines()
                  if not ln.lstrip().startswith("#")]
         text = " ".join(" ".join(lines).split())
-        inner = "SELECT DISTINCT ?mechanism ?claim WHERE"
+        inner = "SELECT ?mechanism ?claim WHERE"
         text = text[text.index(inner) + len(inner):]
         return {branch.split(claims)[0].rstrip("/ ")
                 for branch in re.findall(r"\?mechanism (.*?) \?claim \.", text)
@@ -211,10 +217,9 @@ def _described(store: ox.Store, iri: str) -> set[tuple[str, str, str]]:
 
 @pytest.mark.parametrize("slug", MECHANISMS)
 def test_the_turtle_trace_describes_everything_it_shows(client, json_traces, shipped_store,
-                                                        slug, request, backend):
+                                                        slug):
     """Every resource the trace shows (mechanism, claims and their ends, statuses and
     evidence lines, works with their authorships, gaps) comes with all its triples."""
-    known_virtuoso_difference(request, backend, VIRTUOSO_TRACE_ROWS)
     graph = Graph().parse(data=client.get(f"/trace/{slug}.ttl").get_data(as_text=True),
                           format="turtle")
     have = {(str(s), str(p)) for s, p, _ in graph}
