@@ -13,10 +13,7 @@ pytestmark = pytest.mark.slow
 
 # Virtuoso 7.2 gives other rows for these; not handled yet (the queries are not the remote
 # backend's to change; see docs/architecture.md, "A remote store"). Strict: a fix shows up.
-DIFFERS_ON_VIRTUOSO = {
-    # alternative paths (rdfs:label|skos:prefLabel) give other duplicate rows
-    "api/study-design": "duplicates of alternative paths",
-}
+DIFFERS_ON_VIRTUOSO: dict[str, str] = {}  # none at present
 
 
 def _with_params():
