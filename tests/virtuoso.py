@@ -111,9 +111,6 @@ def write_ini(folder: Path, *, http_port: int, sql_port: int, max_rows: int = 10
     ini = re.sub(r"(?m)^ResultSetMaxRows(\s*)=.*$", rf"ResultSetMaxRows\g<1>= {max_rows}", ini)
     ini = re.sub(r"(?m)^MaxQueryExecutionTime(\s*)=.*$",
                  rf"MaxQueryExecutionTime\g<1>= {max_seconds}", ini)
-    # one thread per query: with Debian's 4, Virtuoso 7.2 drops rows of some joins at
-    # random (the study-scoped trace queries lost a few of several hundred rows)
-    ini = re.sub(r"(?m)^ThreadsPerQuery(\s*)=.*$", r"ThreadsPerQuery\g<1>= 1", ini)
     ini = re.sub(r"(?m)^DefaultHost(\s*)=.*$", rf"DefaultHost\g<1>= 127.0.0.1:{http_port}",
                  ini)
     path = folder / "virtuoso.ini"

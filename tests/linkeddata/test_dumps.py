@@ -22,6 +22,9 @@ FILES = {
 
 @pytest.fixture(scope="module")
 def release(app) -> str:
+    # the set written once, waited for (over a remote store the first build downloads
+    # every graph and may take longer than a request waits before its 503)
+    app.services.dumps.ensure(wait=None)
     return app.test_client().get("/health").get_json()["ontology_version"]
 
 
