@@ -105,6 +105,11 @@ SLOW_TESTS: dict[str, frozenset[str] | str] = {
     "tests/linkeddata/test_export.py": "*",
     # peerchange trace in a subprocess, each run loads the graph: 0.5-2.2 s, 8 s in all
     "tests/trace/test_trace_cli.py": "*",
+    # the answer cache and gzip, each over apps of their own: about 5 s in all
+    "tests/perf/test_compression.py": "*",
+    "tests/perf/test_answer_cache.py": "*",
+    # the dump set written and compared in every format: 1-2 s each
+    "tests/linkeddata/test_dumps.py": "*",
 }
 
 
