@@ -166,6 +166,13 @@ def cli() -> CliRun:
     return run
 
 
+def write_synth(cli: CliRun, path: Path, studies: str, seed: str) -> Path:
+    """Write ``peerchange synth`` studies to ``path`` (the format by its extension)."""
+    done = cli("synth", "--studies", studies, "--seed", seed, "-o", str(path), "-q")
+    assert done.returncode == 0, done.stderr
+    return path
+
+
 # ------------------------------------------------------------------------ graph and app
 
 @pytest.fixture(scope="session")

@@ -8,16 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import write_synth
+
 STUDIES = "30"
 
 
 @pytest.fixture(scope="session")
 def synth_nq(tmp_path_factory: pytest.TempPathFactory, cli) -> Path:
     """An N-Quads file of 30 synthetic studies (read-only)."""
-    out = tmp_path_factory.mktemp("faces-synth") / "studies.nq"
-    done = cli("synth", "--studies", STUDIES, "--seed", "11", "-o", str(out), "-q")
-    assert done.returncode == 0, done.stderr
-    return out
+    return write_synth(cli, tmp_path_factory.mktemp("faces-synth") / "studies.nq", STUDIES, "11")
 
 
 @pytest.fixture(scope="session")

@@ -9,25 +9,21 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import write_synth
+
 STUDIES = "20"
 
 
 @pytest.fixture(scope="session")
 def synth_nt(tmp_path_factory: pytest.TempPathFactory, cli) -> Path:
     """An N-Triples file of 20 synthetic studies (read-only: copy it to change it)."""
-    out = tmp_path_factory.mktemp("synth") / "studies.nt"
-    done = cli("synth", "--studies", STUDIES, "--seed", "7", "-o", str(out), "-q")
-    assert done.returncode == 0, done.stderr
-    return out
+    return write_synth(cli, tmp_path_factory.mktemp("synth") / "studies.nt", STUDIES, "7")
 
 
 @pytest.fixture(scope="session")
 def synth_gz(tmp_path_factory: pytest.TempPathFactory, cli) -> Path:
     """The same studies, gzip-compressed N-Triples."""
-    out = tmp_path_factory.mktemp("synth-gz") / "studies.nt.gz"
-    done = cli("synth", "--studies", STUDIES, "--seed", "7", "-o", str(out), "-q")
-    assert done.returncode == 0, done.stderr
-    return out
+    return write_synth(cli, tmp_path_factory.mktemp("synth-gz") / "studies.nt.gz", STUDIES, "7")
 
 
 @pytest.fixture
