@@ -27,6 +27,7 @@ Without Virtuoso installed the ``virtuoso`` cases are skipped locally and fail u
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -36,7 +37,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from tests.conftest import ROOT, VIRTUOSO_REASON, require_tool
+from tests.conftest import ROOT
 
 BACKENDS = ("embedded", "virtuoso")
 PASSWORD_VARIABLE = "PEERCHANGE_TEST_STORE_PASSWORD"
@@ -123,21 +124,19 @@ def published_stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Publi
     """Return ``store(*publish_args)``: a Virtuoso of its own holding the shipped data plus
     ``publish_args`` (``--graph IRI=FILE``, extra files), started and published once per
     distinct set of arguments; all stopped at the end of the session."""
-    from tests.virtuoso import start_virtuoso
+    from tests.virtuoso import running_virtuoso
 
     stores: dict[tuple[str, ...], Any] = {}
+    with contextlib.ExitStack() as running:
 
-    def store(*args: str) -> Any:
-        if args not in stores:
-            require_tool("virtuoso-t", VIRTUOSO_REASON)
-            server = start_virtuoso(tmp_path_factory.mktemp("virtuoso-data"))
-            stores[args] = server
-            publish(server, *args)
-        return stores[args]
+        def store(*args: str) -> Any:
+            if args not in stores:
+                stores[args] = running.enter_context(
+                    running_virtuoso(tmp_path_factory, "virtuoso-data"))
+                publish(stores[args], *args)
+            return stores[args]
 
-    yield store
-    for server in stores.values():
-        server.stop()
+        yield store
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

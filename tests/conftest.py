@@ -40,7 +40,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -50,7 +49,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
+
+from tests.virtuoso import free_port, running_virtuoso, wait_until_answering
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = Path(__file__).resolve().parent
@@ -246,13 +246,6 @@ def client(app):
 STARTUP_SECONDS = 60.0
 
 
-def free_port() -> int:
-    """Return a TCP port that is free on 127.0.0.1 right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for a server: the caller's without ``PEERCHANGE_*``, plus ``extra``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PEERCHANGE_")}
@@ -338,22 +331,14 @@ def start_server(
     )
     handle.close()
     server = Server(f"http://127.0.0.1:{port}", process, log, list(args))
-    deadline = start + STARTUP_SECONDS
-    while time.perf_counter() < deadline:
-        if process.poll() is not None:
-            server.stop()
-            pytest.fail(f"peerchange serve {' '.join(args)} exited with {process.returncode}:\n"
-                        f"{server.output()}", pytrace=False)
-        try:
-            if requests.get(server.base + wait_for, timeout=2).status_code == 200:
-                server.started_in = time.perf_counter() - start
-                return server
-        except requests.RequestException:
-            pass
-        time.sleep(0.05)
-    server.stop()
-    pytest.fail(f"peerchange serve {' '.join(args)} did not answer within "
-                f"{STARTUP_SECONDS:g} s:\n{server.output()}", pytrace=False)
+    try:
+        wait_until_answering(process, server.base + wait_for, seconds=STARTUP_SECONDS,
+                             what=f"peerchange serve {' '.join(args)}", output=server.output)
+    except RuntimeError as exc:
+        server.stop()
+        pytest.fail(str(exc), pytrace=False)
+    server.started_in = time.perf_counter() - start
+    return server
 
 
 LOG_ALARMS = ("Traceback", "SIGSEGV", "WORKER TIMEOUT")
@@ -466,13 +451,7 @@ pytest_plugins = ["tests.backends"]
 @pytest.fixture(scope="session")
 def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A Virtuoso of this session on free loopback ports with an empty database
-    (:mod:`tests.virtuoso`); stopped at the end. Skipped locally without Virtuoso, a
-    failure under ``CI=true``."""
-    from tests.virtuoso import start_virtuoso
-
-    require_tool("virtuoso-t", VIRTUOSO_REASON)
-    server = start_virtuoso(tmp_path_factory.mktemp("virtuoso"))
-    try:
+    (:func:`tests.virtuoso.running_virtuoso`); stopped at the end. Skipped locally without
+    Virtuoso, a failure under ``CI=true``."""
+    with running_virtuoso(tmp_path_factory, "virtuoso") as server:
         yield server
-    finally:
-        server.stop()

@@ -5,6 +5,9 @@ its ports (free loopback ports), paths (that folder) and answer caps (Debian's
 ``ResultSetMaxRows = 10000`` and ``MaxQueryExecutionTime = 60`` are raised, or set to
 what the caller asks, so tests can also provoke a cut answer), starts ``virtuoso-t`` in
 the foreground and returns once its SPARQL endpoint answers (about ten seconds).
+:func:`running_virtuoso` is the one way a test fixture gets one (skipped locally without
+Virtuoso, a failure under ``CI=true``; stopped at the end). :func:`wait_until_answering`
+is the wait both this module and ``tests/conftest.py``'s ``start_server`` use.
 
 A fresh database has the ``dba`` account with the password ``dba``: the authenticated
 endpoints (``/sparql-auth`` for SPARQL Update, ``/sparql-graph-crud-auth`` for the Graph
@@ -21,8 +24,10 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -33,7 +38,8 @@ PASSWORD = "dba"
 STARTUP_SECONDS = 90.0
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port that is free on 127.0.0.1 right now (``tests/conftest.py`` shares it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -128,7 +134,7 @@ def start_virtuoso(folder: Path, *, max_rows: int = 10_000_000,
     :raise RuntimeError: Virtuoso exited or did not answer in time (with its log).
     """
     folder.mkdir(parents=True, exist_ok=True)
-    http_port, sql_port = _free_port(), _free_port()
+    http_port, sql_port = free_port(), free_port()
     ini = write_ini(folder, http_port=http_port, sql_port=sql_port, max_rows=max_rows,
                     max_seconds=max_seconds, dirs_allowed=dirs_allowed)
     out = (folder / "virtuoso.out").open("wb")
@@ -139,15 +145,47 @@ def start_virtuoso(folder: Path, *, max_rows: int = 10_000_000,
     )
     out.close()
     server = Virtuoso(folder, http_port, sql_port, process)
-    deadline = time.monotonic() + STARTUP_SECONDS
+    try:
+        wait_until_answering(process, server.sparql, params={"query": "ASK {}"},
+                             what=BINARY, seconds=STARTUP_SECONDS, output=server.log,
+                             poll=0.2)
+    except RuntimeError:
+        server.stop()
+        raise
+    return server
+
+
+@contextlib.contextmanager
+def running_virtuoso(tmp_path_factory: Any, name: str, **options: Any) -> Iterator[Virtuoso]:
+    """A Virtuoso for a fixture, in a new temporary folder ``name``, stopped at the end;
+    ``options`` as :func:`start_virtuoso` takes them. Skipped locally without Virtuoso, a
+    failure under ``CI=true`` (``require_tool`` in ``tests/conftest.py``)."""
+    from tests.conftest import VIRTUOSO_REASON, require_tool
+
+    require_tool(BINARY, VIRTUOSO_REASON)
+    server = start_virtuoso(tmp_path_factory.mktemp(name), **options)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def wait_until_answering(process: subprocess.Popen[bytes], url: str, *, what: str,
+                         seconds: float, output: Callable[[], str],
+                         params: dict[str, str] | None = None, poll: float = 0.05) -> None:
+    """Return once ``GET url`` answers 200, polling every ``poll`` seconds.
+
+    :param what: the program, for the messages.
+    :param output: what the program printed so far, for the messages.
+    :raise RuntimeError: ``process`` exited, or ``seconds`` passed without an answer (the
+        caller stops the process).
+    """
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"virtuoso-t exited with {process.returncode}:\n{server.log()}")
+            raise RuntimeError(f"{what} exited with {process.returncode}:\n{output()}")
         with contextlib.suppress(requests.RequestException):
-            answer = requests.get(server.sparql, params={"query": "ASK {}"}, timeout=2)
-            if answer.status_code == 200:
-                return server
-        time.sleep(0.2)
-    server.stop()
-    raise RuntimeError(f"virtuoso-t did not answer within {STARTUP_SECONDS:g} s:\n"
-                       f"{server.log()}")
+            if requests.get(url, params=params, timeout=2).status_code == 200:
+                return
+        time.sleep(poll)
+    raise RuntimeError(f"{what} did not answer within {seconds:g} s:\n{output()}")

@@ -3,8 +3,9 @@
 Each FILE (N-Triples or N-Quads) is one size; a missing file named ``synth-N.nt`` or
 ``synth-N.nq`` is first written by ``peerchange synth -n N``. ``--smoke`` is the CI form:
 a fresh 10^4-triple file (``peerchange synth -n 7``), every server started, every query of
-the mix (and every peerchange page) answered once, non-empty and equal to peerchange's;
-nothing is driven and the exit code says whether all passed.
+both mixes (the varied one with its first three parameter sets) and every peerchange page
+answered once, non-empty and equal to peerchange's; nothing is driven and the exit code
+says whether all passed.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from .plots import draw
 from .report import markdown
-from .run import count_lines, run_size, synthesize
+from .run import VALIDATE_MODES, count_lines, run_size, synthesize
 from .servers import ROOT, SERVERS
 
 RESULTS = Path("bench/results")
@@ -43,7 +44,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--validate-max-lines", type=int, default=1_100_000,
                    help="time 'peerchange validate' only up to this many lines (0: never)")
     p.add_argument("--validate-timeout", type=float, default=3600,
-                   help="stop 'peerchange validate' after this many seconds")
+                   help="stop each 'peerchange validate' run after this many seconds")
+    p.add_argument("--validate-modes", default=",".join(VALIDATE_MODES),
+                   help="comma-separated, of: " + ", ".join(VALIDATE_MODES))
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the varied mix's parameters (the same for every server)")
     p.add_argument("--no-restart", action="store_true",
                    help="do not time a restart on the built store")
     p.add_argument("--lock", type=Path,
@@ -65,6 +70,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.seconds, args.validate_max_lines, args.no_restart = 0, 0, True
     if not args.files and not args.smoke and not args.redraw:
         p.error("give data files (or --smoke)")
+    args.validate_modes = [m.strip() for m in args.validate_modes.split(",") if m.strip()]
+    if set(args.validate_modes) - set(VALIDATE_MODES):
+        p.error("--validate-modes: of " + ", ".join(VALIDATE_MODES))
     return args
 
 
@@ -153,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
                 size = run_size(data.resolve(), work, servers, clients=args.clients,
                                 seconds=args.seconds, restart=not args.no_restart,
                                 validate=args.validate_timeout if validate else None,
+                                validate_modes=args.validate_modes, seed=args.seed,
                                 skip=skip, log=log)
             if not validate and not args.smoke:
                 size["validate_skipped"] = (

@@ -1,4 +1,4 @@
-"""Peak memory of a process tree (sampled from /proc) and the disk a folder takes."""
+"""Peak memory and CPU time of a process tree (sampled from /proc), the disk a folder takes."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
+TICK = os.sysconf("SC_CLK_TCK")
 
 
 def _children() -> dict[int, list[int]]:
@@ -24,6 +25,40 @@ def _children() -> dict[int, list[int]]:
         ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
         tree.setdefault(ppid, []).append(int(entry.name))
     return tree
+
+
+def _descendants(roots: list[int]) -> list[int]:
+    tree = _children()
+    todo, seen = list(roots), []
+    while todo:
+        pid = todo.pop()
+        if pid not in seen:
+            seen.append(pid)
+            todo.extend(tree.get(pid, []))
+    return seen
+
+
+def tree_cpu(roots: list[int]) -> dict[int, float]:
+    """CPU seconds (user + system) each live process of the trees has used, by pid.
+
+    A process's own time only: what its exited children used is not counted (the servers
+    keep their processes; the difference of two calls is what the tree used between them,
+    less the time of processes that exited in between).
+    """
+    out = {}
+    for pid in _descendants(roots):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
+    return out
+
+
+def cpu_between(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds the tree used between two ``tree_cpu`` readings."""
+    return round(sum(t - before.get(pid, 0.0) for pid, t in after.items()), 2)
 
 
 def _pss(pid: int) -> int:
@@ -63,14 +98,18 @@ class PeakSampler:
     """Sample the memory of the watched process trees every ``interval`` s; keep the max.
 
     ``watch(pid)`` adds a root (a load command, the server); roots that have exited simply
-    add nothing. ``peak`` is the largest summed RSS seen, ``peak_pss`` the largest PSS.
+    add nothing. ``peak`` is the largest summed RSS seen, ``peak_pss`` the largest PSS,
+    ``cpu`` the CPU seconds last seen per process (``cpu_s``: their sum, a lower bound for a
+    tree that was killed: the time since the last sample is lost).
     """
 
-    def __init__(self, interval: float = 0.2) -> None:
+    def __init__(self, interval: float = 0.2, cpu: bool = False) -> None:
         self.interval = interval
+        self.track_cpu = cpu  # an extra pass over /proc per sample: only where asked
         self.roots: list[int] = []
         self.peak = 0
         self.peak_pss = 0
+        self.cpu: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -83,6 +122,8 @@ class PeakSampler:
             rss, pss = tree_memory(self.roots)
             self.peak = max(self.peak, rss)
             self.peak_pss = max(self.peak_pss, pss)
+            if self.track_cpu:
+                self.cpu.update(tree_cpu(self.roots))
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -99,6 +140,10 @@ class PeakSampler:
     @property
     def peak_mb(self) -> float:
         return round(self.peak / 2**20, 1)
+
+    @property
+    def cpu_s(self) -> float:
+        return round(sum(self.cpu.values()), 2)
 
     @property
     def peak_pss_mb(self) -> float:

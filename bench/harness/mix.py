@@ -1,10 +1,20 @@
-"""The query mix (``bench/queries/mix/*.rq``) and peerchange's own pages.
+"""The two query mixes and peerchange's own pages.
 
-The mix is standard SPARQL every server answers, sent as form POSTs with ``Accept:
+Both mixes are standard SPARQL every server answers, sent as form POSTs with ``Accept:
 application/sparql-results+json``: two one-hop lookups, a two-hop trace join, an ASK and a
-GROUP BY top-5. Its queries name resources of synthetic study 1, which every file
-``peerchange synth`` writes holds. ``check`` runs each once and reduces the answer to
-plain values, so the servers' answers can be compared with peerchange's.
+GROUP BY top-5.
+
+- **fixed** (``bench/queries/mix/*.rq``): the same five requests over and over, naming
+  resources of synthetic study 1, which every file ``peerchange synth`` writes holds. A
+  server with an answer cache answers nearly all of it from the cache.
+- **varied** (``bench/queries/varied/*.rq``): the same five kinds, but each round of a
+  client draws its parameters (``$mechanism``, ``$model``) from the data: a study and one
+  of its first three mechanisms (every synthetic study has at least three), from a seeded
+  generator, the same sequence for every server. Parameters are substituted as RDF terms
+  (an IRI checked by pyoxigraph and written in N-Triples form), never as raw text.
+
+``check`` runs each query once and reduces the answer to plain values, so the servers'
+answers can be compared with peerchange's.
 
 The pages (peerchange only, reported apart: the peers have no such pages) are the canned
 API and the reviewer's trace of a mechanism.
@@ -12,14 +22,20 @@ API and the reviewer's trace of a mechanism.
 
 from __future__ import annotations
 
+import random
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from pyoxigraph import NamedNode
 
 MIX_DIR = Path(__file__).resolve().parents[1] / "queries" / "mix"
+VARIED_DIR = Path(__file__).resolve().parents[1] / "queries" / "varied"
 JSON = "application/sparql-results+json"
-MECHANISM = "https://w3id.org/peerchange/id/mechanism/synth-1-m1"
+ID = "https://w3id.org/peerchange/id/"
+MECHANISM = ID + "mechanism/synth-1-m1"
 
 # (name, path and query string, Accept) of peerchange's own faces
 PAGES: list[tuple[str, str, str]] = [
@@ -55,6 +71,79 @@ def queries() -> list[Request]:
             for p in sorted(MIX_DIR.glob("*.rq"))]
 
 
+def substitute(template: str, bindings: dict[str, str]) -> str:
+    """``template`` with each ``$name`` of ``bindings`` replaced by that IRI as a term.
+
+    The IRI is checked by pyoxigraph (``NamedNode``) and written as ``<...>``; comment lines
+    are left alone. A ``$name`` left unbound is an error (the query would mean another).
+    """
+    terms = {name: str(NamedNode(value)) for name, value in bindings.items()}
+
+    def term(match: re.Match) -> str:
+        if match[1] not in terms:
+            raise KeyError(f"${match[1]} is not bound")
+        return terms[match[1]]
+
+    return "\n".join(line if line.lstrip().startswith("#") else
+                     re.sub(r"\$(\w+)", term, line) for line in template.splitlines())
+
+
+def templates() -> dict[str, str]:
+    """The varied mix's templates, by name (the same names as the fixed mix's)."""
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(VARIED_DIR.glob("*.rq"))}
+
+
+def draws(studies: int, seed: int, count: int = 4096) -> list[dict[str, str]]:
+    """``count`` parameter sets: a study (1..``studies``) and one of its mechanisms m1-m3."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        study, m = rng.randrange(1, studies + 1), rng.randrange(1, 4)
+        out.append({"mechanism": f"{ID}mechanism/synth-{study}-m{m}",
+                    "model": f"{ID}model/synth-{study}-change-model"})
+    return out
+
+
+def varied(bindings: dict[str, str]) -> list[Request]:
+    """One round of the varied mix: each template with these parameters."""
+    return [Request(name, query=substitute(text, bindings))
+            for name, text in templates().items()]
+
+
+def varied_schedule(params: list[dict[str, str]],
+                    clients: int) -> Callable[[int], Iterator[Request]]:
+    """For client k: rounds of the varied mix, the k-th client starting at k/clients of
+    ``params`` (so clients do not send the same parameters at the same time), each round
+    rotated by k (as the fixed mix's clients start at their own offset)."""
+    rendered = templates()
+
+    def schedule(k: int) -> Iterator[Request]:
+        start = k * len(params) // max(clients, 1)
+        j = 0
+        while True:
+            bindings = params[(start + j) % len(params)]
+            j += 1
+            names = list(rendered)
+            names = names[k % len(names):] + names[:k % len(names)]
+            for name in names:
+                yield Request(name, query=substitute(rendered[name], bindings))
+
+    return schedule
+
+
+def study_count(data: Path) -> int | None:
+    """The number of synthetic studies in ``data``: ``synth`` writes studies 1..N in order,
+    so the highest ``synth-N-`` in the file's last 256 KB (else the name ``synth-N``)."""
+    with data.open("rb") as f:
+        f.seek(max(0, data.stat().st_size - (1 << 18)))
+        tail = f.read()
+    found = [int(n) for n in re.findall(rb"/synth-(\d+)-", tail)]
+    if found:
+        return max(found)
+    match = re.fullmatch(r"synth-(\d+)\.n[tq]", data.name)
+    return int(match[1]) if match else None
+
+
 def pages() -> list[Request]:
     return [Request(name, path=path, accept=accept) for name, path, accept in PAGES]
 
@@ -77,15 +166,17 @@ def reduce(answer: dict) -> object:
             for row in answer["results"]["bindings"]]
 
 
-def check(endpoint: str, base: str) -> dict[str, object]:
-    """Run each query of the mix once; return its reduced answer (raise on an error)."""
+def check(endpoint: str, base: str, requests_: list[Request] | None = None,
+          suffix: str = "") -> dict[str, object]:
+    """Run each query (default: the fixed mix) once; return its reduced answer by name
+    (plus ``suffix``); raise on an error."""
     session = requests.Session()
     answers = {}
-    for request in queries():
+    for request in queries() if requests_ is None else requests_:
         r = request.send(session, endpoint, base)
         if r.status_code != 200:
             raise RuntimeError(f"{request.name}: HTTP {r.status_code}: {r.text[:300]}")
-        answers[request.name] = reduce(r.json())
+        answers[request.name + suffix] = reduce(r.json())
     return answers
 
 

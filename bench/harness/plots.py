@@ -1,4 +1,5 @@
-"""Scaling curves (matplotlib, PNG): load time, peak memory, p50 per query, validation."""
+"""Scaling curves (matplotlib, PNG): load time, peak memory, p50 per query of each mix
+(``scaling-latency.png``: the fixed mix, ``scaling-latency-varied.png``), validation."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (after choosing the file backend)
 
 from .report import LABELS  # noqa: E402
 
-SERVERS = ["peerchange", "oxigraph", "virtuoso", "rdflib-endpoint"]
+SERVERS = ["peerchange", "peerchange-nocache", "oxigraph", "virtuoso", "rdflib-endpoint"]
 
 
 def _series(sizes: list[dict], name: str, get) -> tuple[list[int], list[float]]:
@@ -53,6 +54,32 @@ def _per_server(sizes, get, title, ylabel, path: Path, also=None) -> Path:
     return path
 
 
+def _latency(sizes: list[dict], key: str, path: Path) -> Path | None:
+    """p50 per query of one mix, one panel per query, one line per server."""
+    queries = sorted({q for size in sizes for r in size["servers"].values()
+                      for q in r.get(key, {}).get("per_query", {})})
+    if not queries:
+        return None
+    cols = min(3, len(queries))
+    rows = -(-len(queries) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False)
+    flat = list(axes.flat)
+    for ax in flat[len(queries):]:
+        ax.set_visible(False)
+    for ax, q in zip(flat, queries, strict=False):
+        for name in SERVERS:
+            xs, ys = _series(sizes, name, lambda r, q=q: r.get(key, {}).get(
+                "per_query", {}).get(q, {}).get("p50_ms"))
+            if xs:
+                ax.plot(xs, ys, marker="o", label=LABELS[name])
+        _axes(ax, f"{q} ({'fixed' if key == 'mix' else 'varied'} mix)", "p50 ms")
+    flat[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def draw(sizes: list[dict], folder: Path) -> list[Path]:
     """Write the four plots into ``folder``; return their paths."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -67,44 +94,32 @@ def draw(sizes: list[dict], folder: Path) -> list[Path]:
                     also=("peerchange, PSS (shared pages once)",
                           lambda r: r.get("peak_pss_mb"))),
     ]
-    queries = []
-    for size in sizes:
-        for r in size["servers"].values():
-            for q in r.get("mix", {}).get("per_query", {}):
-                if q not in queries:
-                    queries.append(q)
-    if queries:
-        cols = min(3, len(queries))
-        rows = -(-len(queries) // cols)
-        fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False)
-        flat = list(axes.flat)
-        for ax in flat[len(queries):]:
-            ax.set_visible(False)
-        for ax, q in zip(flat, queries, strict=False):
-            for name in SERVERS:
-                xs, ys = _series(sizes, name, lambda r, q=q: r.get("mix", {}).get(
-                    "per_query", {}).get(q, {}).get("p50_ms"))
-                if xs:
-                    ax.plot(xs, ys, marker="o", label=LABELS[name])
-            _axes(ax, q, "p50 ms")
-        flat[0].legend(fontsize=8)
-        fig.tight_layout()
-        path = folder / "scaling-latency.png"
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        paths.append(path)
-    done = [s for s in sizes  # runs that finished (not stopped at the timeout)
-            if isinstance(s.get("validate", {}).get("exit_code"), int)]
-    xs = [s["lines"] for s in done]
-    ys = [s["validate"]["seconds"] for s in done]
-    if xs:
-        fig, ax = plt.subplots(figsize=(6, 4))
-        ax.plot(xs, ys, marker="o", label="peerchange validate")
+    for key, name in (("mix", "scaling-latency.png"),
+                      ("mix_varied", "scaling-latency-varied.png")):
+        path = _latency(sizes, key, folder / name)
+        if path:
+            paths.append(path)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    drawn = False
+    for n, (key, label) in enumerate((
+            ("validate", "peerchange validate"),
+            ("validate_whole_graph", "peerchange validate --whole-graph (pySHACL)"))):
+        done = [s for s in sizes  # runs that finished (not stopped at the timeout)
+                if isinstance(s.get(key, {}).get("exit_code"), int)]
+        if done:
+            ax.plot([s["lines"] for s in done], [s[key]["seconds"] for s in done],
+                    marker="o", color=f"C{n}", label=label + ", wall")
+            cpu = [s for s in done if s[key].get("cpu_s")]
+            if cpu:
+                ax.plot([s["lines"] for s in cpu], [s[key]["cpu_s"] for s in cpu],
+                        marker="x", linestyle=":", color=f"C{n}", label=label + ", CPU")
+            drawn = True
+    if drawn:
         _axes(ax, "Validation time", "seconds")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=7)
         fig.tight_layout()
         path = folder / "scaling-validation.png"
         fig.savefig(path, dpi=100)
-        plt.close(fig)
         paths.append(path)
+    plt.close(fig)
     return paths

@@ -6,6 +6,9 @@ peerchange serves the shipped ontology and data plus the data file (as a user ru
 the peers load the same: the data file plus ``ontology/*.ttl`` and ``data/*.ttl``.
 
 - peerchange: ``peerchange serve FILE --store DIR`` (its default workers and threads);
+- peerchange without its answer cache: the same on peerchange's built store (a restart,
+  nothing loaded again) with ``PEERCHANGE_ANSWER_CACHE_MB=0``, so every request reaches
+  the engine: engine plus peerchange's overhead, no cache;
 - Oxigraph server: ``oxigraph load --location DIR --file ...`` then ``oxigraph serve``;
 - Virtuoso: Debian's ``virtuoso-t`` started by ``tests/virtuoso.py`` with its own ini in
   the folder, loaded with the bulk loader (``ld_dir``, ``rdf_loader_run``, ``checkpoint``);
@@ -199,6 +202,22 @@ class Peerchange(Server):
                 "--store", str(self.data_dir), "--port", str(self.port)]
 
 
+class PeerchangeNoCache(Peerchange):
+    """peerchange with ``PEERCHANGE_ANSWER_CACHE_MB=0``, on peerchange's store folder.
+
+    Started after ``Peerchange`` it finds the store built and only restarts on it (its
+    load, memory and disk are peerchange's, not measured again); alone it builds it.
+    """
+
+    name = "peerchange-nocache"
+
+    def __init__(self, folder: Path, *args, **kwargs) -> None:
+        super().__init__(folder.parent / Peerchange.name, *args, **kwargs)
+
+    def env(self) -> dict[str, str]:
+        return {**super().env(), "PEERCHANGE_ANSWER_CACHE_MB": "0"}
+
+
 class Oxigraph(Server):
     name = "oxigraph"
     path = "/query"
@@ -316,5 +335,6 @@ class Virtuoso(Server):
 
 
 SERVERS: dict[str, type[Server]] = {
-    cls.name: cls for cls in (Peerchange, Oxigraph, Virtuoso, RdflibEndpoint)
+    cls.name: cls for cls in (Peerchange, PeerchangeNoCache, Oxigraph, Virtuoso,
+                              RdflibEndpoint)
 }

@@ -127,3 +127,26 @@ def test_run_pages_without_editing_the_query(service):
     assert (page.page, page.per_page, page.total, page.pages) == (2, 7, 60, 9)
     assert len(page.rows) == 7
     assert query.file.text == text and "LIMIT" not in text and "OFFSET" not in text
+
+
+def test_pages_of_one_answer_are_cut_from_one_evaluation(app):
+    """The rows evaluated for one data version, query, bindings and row limit are kept:
+    another page of the same answer runs no query and gives the rows of one evaluation;
+    other bindings, or another data version, are evaluated afresh."""
+    import dataclasses
+
+    from peerchange.services.sparql import SparqlService
+    from tests.api.conftest import CURATED, STATED
+
+    sparql = SparqlService(app.services.sparql.graph)
+    service = CannedQueryService(sparql)
+    whole = service.run("claims-by-status", {"status": [STATED]}, per_page="1000").rows
+    assert sparql.executed == 1 and len(whole) > 6
+    second = service.run("claims-by-status", {"status": [STATED]}, page="2", per_page="3")
+    assert sparql.executed == 1
+    assert second.rows == whole[3:6] and second.total == len(whole)
+    service.run("claims-by-status", {"status": [CURATED]})
+    assert sparql.executed == 2
+    sparql.graph = dataclasses.replace(sparql.graph, version="another version")
+    again = service.run("claims-by-status", {"status": [STATED]}, page="2", per_page="3")
+    assert sparql.executed == 3 and again.rows == second.rows

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from peerchange.core.namespaces import BASE
-from tests.conftest import VIRTUOSO_REASON, require_tool
+from tests.virtuoso import running_virtuoso
 
 PASSWORD_VARIABLE = "PEERCHANGE_TEST_STORE_PASSWORD"
 RECORD = BASE + "graph/publication"
@@ -24,14 +24,8 @@ RECORD = BASE + "graph/publication"
 @pytest.fixture(scope="package")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A Virtuoso for the publish tests only, with an empty database."""
-    from tests.virtuoso import start_virtuoso
-
-    require_tool("virtuoso-t", VIRTUOSO_REASON)
-    server = start_virtuoso(tmp_path_factory.mktemp("publish-virtuoso"))
-    try:
+    with running_virtuoso(tmp_path_factory, "publish-virtuoso") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def select(store: Any, query: str) -> list[dict[str, str]]:

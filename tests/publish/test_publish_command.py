@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, free_port
 from tests.publish.conftest import (
     PASSWORD_VARIABLE,
     RECORD,
@@ -80,14 +78,8 @@ def test_invalid_data_is_refused_with_the_report_and_nothing_is_written(cli, sto
     assert snapshot(store) == before
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_an_unreachable_store_is_a_clear_error(cli):
-    url = f"http://127.0.0.1:{_free_port()}/sparql"
+    url = f"http://127.0.0.1:{free_port()}/sparql"
     proc = cli("publish", "--no-reasoner", "-q", "--endpoint", url, timeout=120)
     assert proc.returncode == 2, proc.stderr
     assert f"Cannot reach the store at {url}" in proc.stderr

@@ -13,15 +13,21 @@ import pyoxigraph as ox
 import pytest
 import requests
 
+from peerchange.core.errors import StoreUnavailable
 from peerchange.services.publish import BatchLimits, Prepared, prepare, publish, staging_graph
-from peerchange.services.publish_http import Login, StoreRefused, StoreUnreachable, StoreWriter
+from peerchange.services.publish_http import StoreRefused, StoreWriter
 from peerchange.services.validation import Report
-from tests.publish.conftest import graph_counts, record, select, snapshot
+from tests.publish.conftest import PASSWORD_VARIABLE, graph_counts, record, select, snapshot
 
 pytestmark = pytest.mark.slow
 
-LOGIN = Login("dba", "dba", "THE_VARIABLE")
 GENID = "https://w3id.org/peerchange/.well-known/genid/"
+
+
+@pytest.fixture(autouse=True)
+def password(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store's password in the variable the writers name (as ``--password-env``)."""
+    monkeypatch.setenv(PASSWORD_VARIABLE, "dba")
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +39,8 @@ def prepared() -> Prepared:
 
 def writer(store: Any, *, gsp: bool = False, update_url: str | None = None) -> StoreWriter:
     return StoreWriter(store.sparql, update_url or store.sparql_auth,
-                       store.graph_store if gsp else None, login=LOGIN)
+                       store.graph_store if gsp else None, user="dba",
+                       password_env=PASSWORD_VARIABLE)
 
 
 def genids(store: Any) -> list[str]:
@@ -158,7 +165,7 @@ def test_a_store_that_stops_answering_leaves_the_target_as_it_was(store, failing
     graph = "https://example.org/a-graph"
     publish(writer(store), one_graph(graph, ["old"]))
     before = snapshot(store)
-    with pytest.raises(StoreUnreachable) as failure:
+    with pytest.raises(StoreUnavailable) as failure:
         publish(writer(store, update_url=url), one_graph(graph, [f"new {i}" for i in
                                                                 range(250)]),
                 limits=BatchLimits(triples=50))

@@ -1,17 +1,18 @@
 """The remote backend's fixtures: a Virtuoso holding the shipped graphs and their record.
 
 :func:`publish_by_gsp` puts each named graph of the embedded store into Virtuoso with the
-Graph Store Protocol (PUT, N-Triples, Digest login) and then writes the publication graph
-that ``peerchange publish`` writes (the data version, ``dcterms:hasPart`` and
-``void:triples`` for each graph, ``prov:generatedAtTime``): a stand-in for that command
-with the same contract, to be swapped for it (``peerchange publish --endpoint V/sparql
---graph-store V/sparql-graph-crud-auth --user dba --password-env VAR``).
+Graph Store Protocol (PUT, N-Triples, Digest login) and then the publication graph
+``peerchange publish`` writes, made by the same code
+(:func:`peerchange.services.publish_record.record_triples`: the data version,
+``dcterms:hasPart`` and ``void:triples`` for each graph, ``prov:generatedAtTime``): a
+stand-in for that command that skips its validation (seconds), so a test can publish again
+or another version at will. The HTTP-facing folders' Virtuoso is filled by the command
+itself (:mod:`tests.backends`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pyoxigraph as ox
@@ -19,13 +20,8 @@ import pytest
 import requests
 from requests.auth import HTTPDigestAuth
 
-from peerchange.core.namespaces import graph_iri
-
-DCTERMS = "http://purl.org/dc/terms/"
-PROV = "http://www.w3.org/ns/prov#"
-VOID = "http://rdfs.org/ns/void#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-PUBLICATION = graph_iri("publication")
+from peerchange.services.publish_record import RECORD as PUBLICATION
+from peerchange.services.publish_record import record_triples
 
 
 def put_graph(virtuoso: Any, iri: str, triples: list[ox.Triple]) -> None:
@@ -37,22 +33,6 @@ def put_graph(virtuoso: Any, iri: str, triples: list[ox.Triple]) -> None:
     assert answer.status_code in (200, 201, 204), answer.text
 
 
-def publication_triples(version: str, counts: dict[str, int]) -> list[ox.Triple]:
-    """The publication record (the contract with ``peerchange publish``)."""
-    pub = ox.NamedNode(PUBLICATION)
-    now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    out = [
-        ox.Triple(pub, ox.NamedNode(DCTERMS + "hasVersion"), ox.Literal(version)),
-        ox.Triple(pub, ox.NamedNode(PROV + "generatedAtTime"),
-                  ox.Literal(now, datatype=ox.NamedNode(XSD + "dateTime"))),
-    ]
-    for iri, n in counts.items():
-        out.append(ox.Triple(pub, ox.NamedNode(DCTERMS + "hasPart"), ox.NamedNode(iri)))
-        out.append(ox.Triple(ox.NamedNode(iri), ox.NamedNode(VOID + "triples"),
-                             ox.Literal(str(n), datatype=ox.NamedNode(XSD + "integer"))))
-    return out
-
-
 def publish_by_gsp(virtuoso: Any, graph: Any, *, version: str | None = None) -> None:
     """Put every named graph of the embedded ``graph`` into ``virtuoso``, then the record."""
     store = graph.store
@@ -61,7 +41,7 @@ def publish_by_gsp(virtuoso: Any, graph: Any, *, version: str | None = None) -> 
                    for q in store.quads_for_pattern(None, None, None, ox.NamedNode(iri))]
         put_graph(virtuoso, iri, triples)
     put_graph(virtuoso, PUBLICATION,
-              publication_triples(version or graph.version, graph.graph_counts))
+              record_triples(version or graph.version, graph.graph_counts))
 
 
 def drop_publication(virtuoso: Any) -> None:

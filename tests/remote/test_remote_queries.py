@@ -16,18 +16,14 @@ def own_remote_app(tmp_path_factory, shipped_graph):
     """An app over a Virtuoso of this module's own: the session's also serves the tests
     that send runaway queries, which the store keeps working on for a while."""
     from peerchange.web import create_app
-    from tests.conftest import app_settings, require_tool
+    from tests.conftest import app_settings
     from tests.remote.conftest import publish_by_gsp
-    from tests.virtuoso import start_virtuoso
+    from tests.virtuoso import running_virtuoso
 
-    require_tool("virtuoso-t", "the remote store")
-    server = start_virtuoso(tmp_path_factory.mktemp("queries-virtuoso"))
-    try:
+    with running_virtuoso(tmp_path_factory, "queries-virtuoso") as server:
         publish_by_gsp(server, shipped_graph)
         yield create_app(app_settings(tmp_path_factory.mktemp("queries-dumps"),
                                       endpoint=server.sparql))
-    finally:
-        server.stop()
 
 
 # Virtuoso 7.2 gives other rows for these; not handled yet (the queries are not the remote

@@ -15,16 +15,11 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def small_virtuoso(tmp_path_factory, shipped_graph):
     """A Virtuoso that cuts answers at 50 rows (ResultSetMaxRows), holding the data."""
-    from tests.conftest import require_tool
-    from tests.virtuoso import start_virtuoso
+    from tests.virtuoso import running_virtuoso
 
-    require_tool("virtuoso-t", "the remote store")
-    server = start_virtuoso(tmp_path_factory.mktemp("small-virtuoso"), max_rows=50)
-    try:
+    with running_virtuoso(tmp_path_factory, "small-virtuoso", max_rows=50) as server:
         publish_by_gsp(server, shipped_graph)
         yield server
-    finally:
-        server.stop()
 
 
 def _app(virtuoso, folder, **settings):

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING
 
 import click
 
 from peerchange.cli.common import extra_sources, handle_errors, progress_printer
 from peerchange.core.errors import PeerchangeError
-
-if TYPE_CHECKING:
-    from peerchange.services.publish_http import Login
 
 
 class PasswordMissing(PeerchangeError):
@@ -71,7 +67,7 @@ def publish(extra_files: tuple[str, ...], graphs: tuple[str, ...], endpoint: str
     from peerchange.services.publish_http import StoreWriter
     from peerchange.services.validation.report import render_text
 
-    login = _login(user, password_env)
+    _check_login(user, password_env)
     progress = progress_printer(quiet)
     prepared = prepare(extra_sources(extra_files, graphs), reasoner=not no_reasoner,
                        progress=progress)
@@ -79,22 +75,20 @@ def publish(extra_files: tuple[str, ...], graphs: tuple[str, ...], endpoint: str
         click.echo(render_text(prepared.report, strict=strict), nl=False, err=True)
         click.echo("Error: the data does not conform; nothing was published.", err=True)
         sys.exit(prepared.report.exit_code(strict=strict))
-    writer = StoreWriter(endpoint, update_endpoint, graph_store, login=login, timeout=timeout)
+    writer = StoreWriter(endpoint, update_endpoint, graph_store, user=user or "",
+                         password_env=password_env or "", timeout=timeout)
     run_publish(writer, prepared, limits=BatchLimits(batch_triples, batch_bytes),
                 progress=progress)
 
 
-def _login(user: str | None, variable: str | None) -> Login | None:
-    """The login given by --user and --password-env, or ``None``."""
-    from peerchange.services.publish_http import Login
-
+def _check_login(user: str | None, variable: str | None) -> None:
+    """Refuse a half-given login, or a password variable that is not set, before loading
+    (the store's session reads the password from the variable when the store asks)."""
     if not user and not variable:
-        return None
+        return
     if not user or not variable:
         raise PasswordMissing("Give both --user NAME and --password-env VAR (the environment "
                               "variable holding the password), or neither.")
-    password = os.environ.get(variable)
-    if password is None:
+    if os.environ.get(variable) is None:
         raise PasswordMissing(f"The environment variable {variable} is not set; it should "
                               f"hold the password of {user!r}.")
-    return Login(user, password, variable)

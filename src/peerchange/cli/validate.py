@@ -37,23 +37,22 @@ from peerchange.cli.common import extra_sources, handle_errors, progress_printer
     "--whole-graph",
     is_flag=True,
     help="SHACL as one pySHACL run over the union graph (slow; the reference the "
-    "per-graph run is measured and tested against).",
+    "engine validator is measured and tested against).",
 )
 @click.option(
     "-j",
     "--jobs",
     type=click.IntRange(min=1),
-    default=2,
-    show_default=True,
-    help="Processes for the per-graph SHACL Core runs.",
+    default=None,
+    help="Deprecated, ignored: SHACL runs on the engine in one process.",
 )
 @click.option(
     "--cache",
     "cache_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Keep per-graph SHACL results in this folder; unchanged graphs are not validated "
-    "again.",
+    help="Deprecated, ignored: the engine validates the whole graph in seconds, with "
+    "no cache.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines on standard error.")
 @handle_errors
@@ -64,19 +63,19 @@ def validate(
     strict: bool,
     no_reasoner: bool,
     whole_graph: bool,
-    jobs: int,
+    jobs: int | None,
     cache_dir: Path | None,
     quiet: bool,
 ) -> None:
     """Validate the shipped ontology and data, plus any EXTRA_FILES.
 
-    Runs three checks and prints one report: SHACL shapes (SHACL Core by pySHACL graph by
-    graph, in --jobs processes; SHACL-SPARQL as queries over the whole graph), OWL
+    Runs three checks and prints one report: SHACL shapes (SHACL Core and SHACL-SPARQL
+    as queries on the engine, once per shape over all its focus nodes), OWL
     consistency and class satisfiability (owlready2 + HermiT, over the ontology and the
     shipped data only, never the EXTRA_FILES), and the quality check queries
-    (queries/checks/*-violation.rq). Progress (graphs done, triples/s) goes to standard
-    error. Extra files are Turtle, N-Triples, N-Quads, TriG,
-    RDF/XML or JSON-LD (by extension, optionally gzipped); each loads into its own graph.
+    (queries/checks/*-violation.rq). Progress (phase times) goes to standard error.
+    Extra files are Turtle, N-Triples, N-Quads, TriG, RDF/XML or JSON-LD (by extension,
+    optionally gzipped); each loads into its own graph.
 
     Exit codes: 0 conforms (warnings are listed but pass unless --strict), 1 violations
     found, 2 could not run (a bad file, a syntax error, no Java for HermiT).
@@ -85,13 +84,15 @@ def validate(
     from peerchange.services.validation.report import render_json, render_text, render_turtle
 
     extra = extra_sources(extra_files, graphs)
+    for given, flag in ((jobs, "-j/--jobs"), (cache_dir, "--cache")):
+        if given is not None:
+            click.echo(f"Warning: {flag} is deprecated and ignored: SHACL runs on the "
+                       "engine, in one process, without a cache.", err=True)
     report = run_validation(
         extra,
         reasoner=not no_reasoner,
         progress=progress_printer(quiet),
         whole_graph=whole_graph,
-        jobs=jobs,
-        cache_dir=cache_dir,
     )
     renderer = {"text": render_text, "json": render_json, "turtle": render_turtle}[fmt]
     click.echo(renderer(report, strict=strict), nl=False)

@@ -19,15 +19,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from peerchange.core.load_progress import LoadMeter
 from peerchange.core.namespaces import ONTOLOGY, OWL
-from peerchange.core.remote_store import RemoteStore
 from peerchange.core.sources import Source, shipped_sources
 from peerchange.core.store import build_store, count_quads
 from peerchange.core.store_folder import StoreReader, open_store
+
+if TYPE_CHECKING:  # the remote client (requests) is imported only to serve --endpoint
+    from peerchange.core.load_progress import LoadMeter
+    from peerchange.core.remote_store import RemoteStore
 
 OWL_VERSION_INFO = ox.NamedNode(OWL + "versionInfo")
 

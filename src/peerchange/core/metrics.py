@@ -38,6 +38,8 @@ METRICS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "query_timeouts": ("counter", "Queries stopped at the time limit", ()),
     "query_memory_stops": ("counter", "Queries stopped at the memory limit", ()),
     "answers_truncated": ("counter", "Answers cut at the row or byte limit", ("limit",)),
+    "answers_replayed": ("counter", "Answers a worker sent again from its fast lane, "
+                         "without the app", ()),
     "refusals": ("counter", "Requests refused by a limit, by reason", ("reason",)),
     "executor_restarts": ("counter", "Query processes started again, by cause", ("cause",)),
     "reloads": ("counter", "Data reloads, by outcome", ("outcome",)),
@@ -52,6 +54,7 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 PRIVATE_PREFIX = "peerchange-metrics-"
 
 _made: dict[str, Any] = {}
+_children: dict[tuple, Any] = {}  # (name, *label items) -> the labelled metric
 _lock = threading.Lock()
 
 
@@ -74,11 +77,22 @@ def _metric(name: str) -> Any:
         return _made[name]
 
 
+def _labelled(name: str, labels: dict[str, str]) -> Any:
+    """The metric ``name`` with these label values (each kept once made: prometheus-client
+    checks and looks up the labels on every ``labels()`` call)."""
+    if not labels:
+        return _metric(name)
+    key = (name, *labels.items())
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = _metric(name).labels(**labels)
+    return child
+
+
 def count(name: str, amount: float = 1.0, **labels: str) -> None:
     """Add ``amount`` to the counter ``name`` (a key of :data:`METRICS`)."""
     try:
-        metric = _metric(name)
-        (metric.labels(**labels) if labels else metric).inc(amount)
+        _labelled(name, labels).inc(amount)
     except Exception as exc:  # noqa: BLE001 - metrics must never break a request
         log.debug("metric %s not counted: %s", name, exc)
 
@@ -86,8 +100,7 @@ def count(name: str, amount: float = 1.0, **labels: str) -> None:
 def observe(name: str, value: float, **labels: str) -> None:
     """Record ``value`` in the histogram ``name``, or set the gauge ``name`` to it."""
     try:
-        metric = _metric(name)
-        target = metric.labels(**labels) if labels else metric
+        target = _labelled(name, labels)
         (target.set if METRICS[name][0] == "gauge" else target.observe)(value)
     except Exception as exc:  # noqa: BLE001
         log.debug("metric %s not observed: %s", name, exc)

@@ -25,8 +25,11 @@ a probe succeeds again each query is preceded by one, so clients get 503 within 
 instead of waiting for the deadline, and answers return by themselves when the store is
 back.
 
-Passwords are never held in settings: the password comes from the environment variable
-the settings name. Sessions are per process and thread (gunicorn workers fork).
+The HTTP under it is :class:`StoreSession`, which ``peerchange publish``
+(:mod:`peerchange.services.publish_http`) shares: a ``requests`` session per process and
+thread (gunicorn workers fork) and the login each URL's challenge names. Passwords are never
+held in settings: the password comes from the environment variable the settings (or
+``--password-env``) name, read when a store first asks for it.
 """
 
 from __future__ import annotations
@@ -76,6 +79,70 @@ class StoreReply:
 
 
 @dataclass
+class StoreSession:
+    """HTTP to a store's endpoints: a ``requests`` session per process and thread, with our
+    ``User-Agent``, and for each URL that answers 401 the login its challenge names (Digest,
+    as Virtuoso's, or Basic), sent from then on.
+
+    :param user: the user name (no login is tried without one).
+    :param password_env: the environment variable holding the password.
+    """
+
+    user: str = ""
+    password_env: str = ""
+    user_agent: str = USER_AGENT
+    sent: int = 0  # requests sent, a login's second try included
+    _auth: dict[str, AuthBase] = field(default_factory=dict, repr=False)
+    _local: threading.local = field(default_factory=threading.local, repr=False)
+
+    def session(self) -> requests.Session:
+        """This process's and thread's session (made anew after a fork)."""
+        key = os.getpid()
+        session = getattr(self._local, "session", None)
+        if session is None or getattr(self._local, "pid", None) != key:
+            session = requests.Session()
+            session.headers["User-Agent"] = self.user_agent
+            self._local.session, self._local.pid = session, key
+        return session
+
+    def use(self, session: requests.Session | None) -> None:
+        """Make ``session`` this thread's (``None``: a new one next time)."""
+        self._local.session = session
+
+    def password(self, url: str) -> str:
+        """The password, from :attr:`password_env` (empty when none is named).
+
+        :raise StoreError: the variable is not set.
+        """
+        if not self.password_env:
+            return ""
+        value = os.environ.get(self.password_env)
+        if value is None:
+            raise StoreError(f"The environment variable {self.password_env} (the password "
+                             f"for {self.user!r} at {url}) is not set.")
+        return value
+
+    def send(self, method: str, url: str, *, session: requests.Session | None = None,
+             **kwargs: Any) -> requests.Response:
+        """One request (``requests`` keyword arguments); a first 401 from ``url`` is
+        answered with the login, once. ``requests`` exceptions pass through: each caller
+        says what they mean for it."""
+        session = session or self.session()
+        self.sent += 1
+        response = session.request(method, url, auth=self._auth.get(url), **kwargs)
+        if response.status_code == 401 and self.user and url not in self._auth:
+            challenge = response.headers.get("WWW-Authenticate", "").lower().lstrip()
+            response.close()
+            password = self.password(url)
+            self._auth[url] = (HTTPDigestAuth(self.user, password)
+                               if challenge.startswith("digest")
+                               else HTTPBasicAuth(self.user, password))
+            self.sent += 1
+            response = session.request(method, url, auth=self._auth[url], **kwargs)
+        return response
+
+
+@dataclass
 class RemoteStore:
     """One remote SPARQL 1.1 query endpoint.
 
@@ -91,9 +158,11 @@ class RemoteStore:
     connect_seconds: float = CONNECT_SECONDS
     server: str = ""
     queries: int = 0
-    _auth: AuthBase | None = field(default=None, repr=False)
     _down: bool = field(default=False, repr=False)
-    _local: threading.local = field(default_factory=threading.local, repr=False)
+    _http: StoreSession = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._http = StoreSession(self.user, self.password_env)
 
     # -- identity -----------------------------------------------------------------------
 
@@ -105,24 +174,6 @@ class RemoteStore:
     def description(self) -> str:
         """The store for people: its URL and, once known, its ``Server:`` header."""
         return f"{self.url} ({self.server})" if self.server else self.url
-
-    def _session(self) -> requests.Session:
-        key = os.getpid()
-        session = getattr(self._local, "session", None)
-        if session is None or getattr(self._local, "pid", None) != key:
-            session = requests.Session()
-            session.headers["User-Agent"] = USER_AGENT
-            self._local.session, self._local.pid = session, key
-        return session
-
-    def _password(self) -> str:
-        if not self.password_env:
-            return ""
-        value = os.environ.get(self.password_env)
-        if value is None:
-            raise StoreError(f"The environment variable {self.password_env} (the password "
-                             f"for {self.user!r} at {self.url}) is not set.")
-        return value
 
     # -- connecting ---------------------------------------------------------------------
 
@@ -185,9 +236,9 @@ class RemoteStore:
         except requests.exceptions.ReadTimeout:
             return self._stalled(timeout, probing)
         except requests.exceptions.ConnectionError as exc:
-            raise self._unavailable(_reason(exc)) from None
+            raise self._unavailable(reason_of(exc)) from None
         except requests.exceptions.RequestException as exc:
-            raise StoreError(f"Cannot send the query to {self.url}: {_reason(exc)}.") from None
+            raise StoreError(f"Cannot send the query to {self.url}: {reason_of(exc)}.") from None
         with response:
             self.server = response.headers.get("Server", self.server).strip()
             if response.status_code != 200:
@@ -204,10 +255,10 @@ class RemoteStore:
             except requests.exceptions.ConnectionError as exc:
                 if "timed out" in str(exc).lower():
                     return self._stalled(timeout, probing)
-                raise self._unavailable(f"the answer broke off ({_reason(exc)})") from None
+                raise self._unavailable(f"the answer broke off ({reason_of(exc)})") from None
             except requests.exceptions.RequestException as exc:
                 raise StoreError(f"The answer of the store at {self.url} could not be read: "
-                                 f"{_reason(exc)}.") from None
+                                 f"{reason_of(exc)}.") from None
             if response.headers.get("X-SQL-State", "").strip().upper() == "S1TAT":
                 raise _timeout(timeout, by_store=True)
             max_rows = response.headers.get("X-SPARQL-MaxRows")
@@ -219,20 +270,9 @@ class RemoteStore:
 
     def _post(self, form: list[tuple[str, str]], accept: str, read_seconds: float | None,
               *, session: requests.Session | None = None) -> requests.Response:
-        session = session or self._session()
-        headers = {"Accept": accept}
-        timeouts = (self.connect_seconds, read_seconds)
-        response = session.post(self.url, data=form, headers=headers, timeout=timeouts,
-                                stream=True, auth=self._auth)
-        if response.status_code == 401 and self.user and self._auth is None:
-            challenge = response.headers.get("WWW-Authenticate", "").lower()
-            response.close()
-            password = self._password()
-            self._auth = (HTTPDigestAuth(self.user, password) if challenge.startswith("digest")
-                          else HTTPBasicAuth(self.user, password))
-            response = session.post(self.url, data=form, headers=headers, timeout=timeouts,
-                                    stream=True, auth=self._auth)
-        return response
+        return self._http.send("POST", self.url, session=session, data=form,
+                               headers={"Accept": accept}, stream=True,
+                               timeout=(self.connect_seconds, read_seconds))
 
     def _post_watched(self, form: list[tuple[str, str]], accept: str,
                       read_seconds: float | None, probing: bool) -> requests.Response:
@@ -241,7 +281,7 @@ class RemoteStore:
         left to its own read timeout, on a session no other request uses again."""
         if probing or (read_seconds is not None and read_seconds <= WATCH_SECONDS):
             return self._post(form, accept, read_seconds)
-        session = self._session()
+        session = self._http.session()
         box: Future[requests.Response] = Future()
 
         def send() -> None:
@@ -255,12 +295,12 @@ class RemoteStore:
             try:
                 return box.result(timeout=WATCH_SECONDS)
             except FutureTimeout:
-                self._local.session = None  # the waiting request keeps that one
+                self._http.use(None)  # the waiting request keeps that one
                 if not self.probe():
                     box.add_done_callback(_close_late_answer)
                     raise self._unavailable("it stopped answering (no answer to a probe "
                                             f"within {PROBE_SECONDS:g} s)") from None
-                self._local.session = session
+                self._http.use(session)
 
     def _stalled(self, timeout: float, probing: bool) -> StoreReply:
         """The store sent nothing for the whole read timeout: down, or just slow?"""
@@ -309,7 +349,9 @@ def _timeout(seconds: float, *, by_store: bool = False) -> QueryTimeout:
         "operator to raise PEERCHANGE_QUERY_TIMEOUT.")
 
 
-def _reason(exc: Exception) -> str:
+def reason_of(exc: Exception) -> str:
+    """The reason of a ``requests`` error in a few words (``connection refused`` ...),
+    else its type's name: never the library's long text, which names pools and objects."""
     text = str(exc)
     for marker in ("Connection refused", "Name or service not known", "timed out",
                    "Connection reset", "Remote end closed"):

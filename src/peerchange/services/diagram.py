@@ -27,6 +27,8 @@ the figure has no SVG and a message on how to install one (:mod:`diagram_engine`
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pyoxigraph as ox
 
 from peerchange.core.errors import NotFound
@@ -194,7 +196,7 @@ def _figure(sparql: SparqlService, model: str, engine: diagram_engine.Engine | N
 @per_data_version(maxsize=64)
 def _neighbourhood(sparql: SparqlService, iri: str, engine: diagram_engine.Engine | None
                    ) -> DiagramFigure | None:
-    for model, model_label in _models(sparql):
+    for model, model_label in _models_showing(sparql, iri):
         nodes, edges = _graph(sparql, model)
         near = [e for e in edges if iri in (e.subject, e.object)]
         if not near:
@@ -209,6 +211,18 @@ def _neighbourhood(sparql: SparqlService, iri: str, engine: diagram_engine.Engin
                                title_id="neighbourhood-title")
         return _drawn(figure, engine)
     return None
+
+
+def _models_showing(sparql: SparqlService, iri: str) -> Iterator[tuple[str, str]]:
+    """The models whose diagram may show ``iri``, in the models' order: the paper's first;
+    the others only if it does not show ``iri``, and only those ``models-of.rq`` names
+    (drawing every study's model in turn to look for it took seconds per study)."""
+    models = _models(sparql)
+    yield from models[:1]
+    if len(models) > 1:
+        rows = sparql.select("internal/diagram/models-of", {"resource": ox.NamedNode(iri)})
+        candidates = {r["model"].value for r in rows}
+        yield from (m for m in models[1:] if m[0] in candidates)
 
 
 def _drawn(figure: DiagramFigure, engine: diagram_engine.Engine | None) -> DiagramFigure:

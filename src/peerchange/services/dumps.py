@@ -49,7 +49,6 @@ import pyoxigraph as ox
 from peerchange.core.errors import NotFound, PeerchangeError
 from peerchange.core.formats import RDF_FORMATS, find_format
 from peerchange.core.namespaces import PREFIXES
-from peerchange.core.remote_dump import local_copy
 from peerchange.services.dataset_description import (
     DUMPS,
     DatasetDescriptionService,
@@ -219,6 +218,8 @@ def _readable_store(sparql: SparqlService, folder: Path, progress: Progress
         assert graph.store is not None
         yield graph.store
         return
+    from peerchange.core.remote_dump import local_copy  # requests: --endpoint only
+
     with local_copy(graph.remote, graph.graph_counts, folder / ".remote",
                     timeout=max(REMOTE_DUMP_SECONDS, sparql.timeout),
                     progress=progress) as store:

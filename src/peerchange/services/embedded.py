@@ -18,7 +18,6 @@ import json
 from typing import Any
 
 import pyoxigraph as ox
-from pyld import jsonld
 
 from peerchange.core.formats import RDF_FORMATS, find_format
 from peerchange.core.namespaces import DATASET, SCHEMA
@@ -50,6 +49,8 @@ def _dataset(sparql: SparqlService, base_url: str,
             "name": ox.Literal(title),
             "encodingFormat": ox.Literal(media),
         })
+    from pyld import jsonld  # pyld (and requests) imported when a document needs it
+
     # from N-Quads with pyld: rdf:type becomes @type
     expanded = jsonld.from_rdf(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode(),
                                {"format": "application/n-quads", "useNativeTypes": True})

@@ -30,7 +30,7 @@ from functools import cached_property
 
 import pyoxigraph as ox
 
-from peerchange.core.errors import PeerchangeError, SourceError
+from peerchange.core.errors import PeerchangeError, SourceError, StoreError, StoreUnavailable
 from peerchange.core.knowledge_graph import sources_digest
 from peerchange.core.namespaces import GRAPH
 from peerchange.core.sources import Source, shipped_sources
@@ -43,12 +43,7 @@ from peerchange.services.publish_batches import (
     ntriples_lines,
     skolemise,
 )
-from peerchange.services.publish_http import (
-    LoginRefused,
-    StoreRefused,
-    StoreUnreachable,
-    StoreWriter,
-)
+from peerchange.services.publish_http import StoreRefused, StoreWriter
 from peerchange.services.publish_record import RECORD, record_triples
 from peerchange.services.validation import Report, validate_store
 
@@ -132,8 +127,8 @@ def publish(writer: StoreWriter, prepared: Prepared, *, limits: BatchLimits = Ba
             progress: Progress = lambda _: None) -> Publication:
     """Publish ``prepared`` (which must conform) through ``writer``; see the module's plan.
 
-    :raise StoreUnreachable: the store cannot be reached or stopped answering (exit 2).
-    :raise LoginRefused: a login is missing or refused (exit 2).
+    :raise StoreUnavailable: the store cannot be reached or stopped answering (exit 2).
+    :raise StoreError: a login is missing or refused (exit 2).
     :raise StoreRefused: the store refused a request or lost triples (exit 1).
     """
     start = time.perf_counter()
@@ -215,10 +210,10 @@ def insert_batch(writer: StoreWriter, staging: str, lines: list[str]) -> None:
 
 def _not_published(exc: PeerchangeError, graph: str, done: int) -> PeerchangeError:
     """``exc`` (same class, so the same exit code) naming the graph and what is left."""
-    if not isinstance(exc, StoreUnreachable | LoginRefused | StoreRefused):
+    if type(exc) not in (StoreUnavailable, StoreError, StoreRefused):
         return exc
     staging = ("its staging graph may remain (the next run drops it)"
-               if isinstance(exc, StoreUnreachable) else "its staging graph was dropped")
+               if isinstance(exc, StoreUnavailable) else "its staging graph was dropped")
     state = (f"{done} graph(s) before it were already replaced; the publication record still "
              "names the previous version. Publish again once the store is fixed."
              if done else "Nothing visible in the store changed.")

@@ -18,7 +18,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 import pyoxigraph as ox
-from pyld import jsonld
 
 from peerchange.core.formats import RDF_FORMATS, Format, find_format
 from peerchange.core.namespaces import DOCUMENT_PREFIXES, LABEL_PROPERTIES
@@ -39,6 +38,8 @@ class _NoRemoteContexts:
     """A PyLD document loader that refuses every URL: nothing is ever fetched."""
 
     def __call__(self, url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+        from pyld import jsonld  # pyld (and requests) imported when a document needs it
+
         raise jsonld.JsonLdError(
             f"remote JSON-LD documents are not loaded ({url})", "jsonld.LoadDocumentError",
             code="loading document failed",
@@ -129,6 +130,8 @@ def compact_jsonld(
     :param context_ref: the URL of the published context to put in ``@context`` instead of
         the context itself (the result is the same document for a client that loads it).
     """
+    from pyld import jsonld  # pyld (and requests) imported when a document needs it
+
     expanded = json.loads(ox.serialize(list(triples), format=ox.RdfFormat.JSON_LD) or b"[]")
     compacted = jsonld.compact(expanded, context, _OPTIONS)
     if context_ref is not None:

@@ -49,7 +49,6 @@ from peerchange.core.knowledge_graph import KnowledgeGraph
 from peerchange.core.namespaces import PREFIXES
 from peerchange.core.queryfiles import QueryFile, get_query
 from peerchange.core.querytext import QueryInfo, inspect_query, without_from
-from peerchange.core.remote_execution import run_remote
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
@@ -244,6 +243,8 @@ class SparqlService:
             # the union default graph, by naming every published data graph (the store's
             # own default graph is its business); GRAPH ranges over the same graphs
             job.default_graphs = job.named_graphs = self.graph.data_graphs
+        from peerchange.core.remote_execution import run_remote  # requests: --endpoint only
+
         try:
             return run_remote(remote, job, self.timeout, union=self.graph.data_graphs,
                               stream=stream)

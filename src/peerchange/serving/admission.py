@@ -68,6 +68,8 @@ def parse_networks(entries: Sequence[str]) -> list[Network]:
 
 def is_trusted(address: str, networks: Sequence[Network]) -> bool:
     """Whether ``address`` is in one of ``networks`` (the trusted proxies)."""
+    if not networks:  # the default: no proxy is trusted (and no address parsed per request)
+        return False
     try:
         ip = ipaddress.ip_address(address.strip().strip("[]"))
     except ValueError:

@@ -76,6 +76,12 @@ def run_gunicorn(app: Flask, *, settings: Settings, host: str, port: int, worker
 
     arbiters: list[Any] = []
 
+    def when_ready(arbiter: Any) -> None:
+        # a function, not ``arbiters.append``: gunicorn checks a hook's arity with
+        # inspect.signature, which for a built-in method parses its text signature with
+        # tokenize (half the calls of gunicorn's set-up at each start)
+        arbiters.append(arbiter)
+
     class _App(BaseApplication):  # type: ignore[misc]
         def __init__(self) -> None:
             self.settings = settings
@@ -97,7 +103,7 @@ def run_gunicorn(app: Flask, *, settings: Settings, host: str, port: int, worker
             self.cfg.set("accesslog", None)
             self.cfg.set("errorlog", "-")
             self.cfg.set("post_fork", post_fork)
-            self.cfg.set("when_ready", arbiters.append)  # the master, for its worker pids
+            self.cfg.set("when_ready", when_ready)  # the master, for its worker pids
             self.cfg.set("worker_exit", worker_exit)
             self.cfg.set("proc_name", "peerchange")
             if pid_file:

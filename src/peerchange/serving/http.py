@@ -8,7 +8,10 @@ bad header) 400, a body over the app's ``MAX_CONTENT_LENGTH`` 413 before it is r
 answers are ours, with the app's error body (JSON when preferred, text otherwise) and its
 CORS header. A complete request is handed to the worker (:class:`Dispatcher`), and its
 answer written back as the app produces it, each write bounded by ``send_timeout``.
-Pipelined requests are answered one after the other, in order.
+Pipelined requests are answered one after the other, in order. A request the worker's
+fast lane knows (:mod:`peerchange.serving.fast_lane`) is answered with the kept answer
+through the same writer; a whole request with the same bytes as one replayed before on a
+kept-alive connection is answered with the same bytes without being parsed again.
 
 A slow or silent client costs this coroutine only, never an app thread.
 """
@@ -19,7 +22,6 @@ import asyncio
 import contextlib
 import http
 import logging
-import re
 import time
 from dataclasses import dataclass
 from typing import Protocol
@@ -35,8 +37,9 @@ from peerchange.core.errors import (
     QueryTooLarge,
     URITooLong,
 )
+from peerchange.serving.fast_lane import Stored, whole_request
+from peerchange.serving.refusals import error_response, sniff
 from peerchange.serving.wsgi import Answer, Request
-from peerchange.web.errors import error_body
 
 log = logging.getLogger("peerchange.serving")
 
@@ -71,34 +74,22 @@ class Limits:
 
 
 class Dispatcher(Protocol):
-    """What a connection needs from its worker."""
+    """What a connection needs from its worker (the fast lane's calls: see the worker)."""
 
     stopping: bool
 
     def submit(self, request: Request) -> Answer:
         """Queue ``request`` for an app thread (raise a 429 or 503 error to refuse it)."""
 
-
-def error_response(exc: PeerchangeError, accept: str | None, origin: str | None,
-                   limits: Limits) -> tuple[int, list[tuple[str, str]], bytes]:
-    """Status, headers and body of an error this layer answers (CORS included)."""
-    content_type, body = error_body(exc, accept)
-    headers = [("Content-Type", content_type), ("Vary", "Accept"),
-               *exc.headers.items()]
-    if "*" in limits.cors_origins:
-        headers.append(("Access-Control-Allow-Origin", "*"))
-    elif origin and origin in limits.cors_origins:
-        headers += [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
-    if exc.headers:
-        headers.append(("Access-Control-Expose-Headers", ", ".join(exc.headers)))
-    return exc.http_status, headers, body
-
-
-def _sniff(raw: bytes, name: bytes) -> str | None:
-    """A header's value from an unparsed (too large) head, for the error's form only."""
-    match = re.search(rb"\n" + re.escape(name) + rb"[ \t]*:[ \t]*([^\r\n]{0,512})", raw,
-                      re.IGNORECASE)
-    return match.group(1).decode("latin-1").strip() if match else None
+    def replay(self, request: Request) -> Stored | None: ...
+    def admit_replay(self, request: Request) -> None: ...
+    def replayed(self, request: Request, stored: Stored, started: float,
+                 arrived: float) -> None: ...
+    def keep(self, request: Request, answer: Answer, headers: list[tuple[str, str]],
+             body: bytes) -> None: ...
+    def replay_raw(self, data: bytes, peer: tuple[str, int]
+                   ) -> tuple[Request, Stored, bytes] | None: ...
+    def remember_raw(self, data: bytes, request: Request, wire: bytes) -> None: ...
 
 
 class Connection:
@@ -121,6 +112,8 @@ class Connection:
         self.idle = True  # waiting for a request's first byte: may be closed at shutdown
         self.answered = 0  # requests answered on this connection
         self._pending_head: list[tuple[str, str]] | None = None
+        self._one_read: bytes | None = None  # the request came whole in this one read
+        self._refused: PeerchangeError | None = None  # by the fast lane's admission
 
     # -- the loop over requests --
 
@@ -129,6 +122,16 @@ class Connection:
         try:
             deadline = time.monotonic() + self.limits.header_timeout
             while True:  # at shutdown, answers say "Connection: close" (see _head)
+                self._one_read = None
+                if (self.h11.their_state is h11.IDLE and self.h11.our_state is h11.IDLE
+                        and not self.dispatcher.stopping and not self.h11.trailing_data[0]):
+                    replayed = await self._raw_turn(deadline)
+                    if replayed is None:
+                        return
+                    if replayed:
+                        self.answered += 1
+                        deadline = None
+                        continue
                 request = await self._read_request(deadline)
                 if request is None:
                     return
@@ -154,6 +157,42 @@ class Connection:
 
     # -- reading --
 
+    async def _raw_turn(self, deadline: float | None) -> bool | None:
+        """Read the next bytes; when they are a whole request answered before from the fast
+        lane, send its answer's bytes again (``True``); else hand them to h11 (``False``).
+        ``None``: the client is done."""
+        self.idle = True
+        timeout = (deadline - time.monotonic()) if deadline is not None \
+            else self.limits.keepalive_timeout
+        try:
+            async with asyncio.timeout(timeout):
+                data = await self.reader.read(READ_SIZE)
+        except (TimeoutError, ConnectionError, OSError):
+            return None
+        if not data:
+            return None
+        self.idle = False
+        data = await whole_request(self.reader, data, self.limits.body_timeout, READ_SIZE)
+        if data is None:
+            return None
+        hit = self.dispatcher.replay_raw(data, self.peer)
+        if hit is not None:
+            request, stored, wire = hit
+            started, arrived = time.perf_counter(), time.time()
+            try:
+                self.dispatcher.admit_replay(request)
+            except PeerchangeError as exc:  # answered through h11, as any refusal
+                self._refused = exc
+            else:
+                try:
+                    await self._write(wire)
+                finally:
+                    self.dispatcher.replayed(request, stored, started, arrived)
+                return True
+        self.h11.receive_data(data)
+        self._one_read = data
+        return False
+
     async def _receive(self, deadline: float | None, idle_seconds: float | None) -> None:
         """Read more bytes into h11 before ``deadline`` (or ``idle_seconds`` from now)."""
         timeout = (deadline - time.monotonic()) if deadline is not None else idle_seconds
@@ -164,6 +203,7 @@ class Connection:
                 data = await self.reader.read(READ_SIZE)
         except (TimeoutError, ConnectionError, OSError):
             raise ClientGone from None
+        self._one_read = None  # the request took more than one read
         self.h11.receive_data(data)
         if not data:
             raise ClientGone
@@ -286,18 +326,49 @@ class Connection:
     # -- answering --
 
     async def _answer(self, request: Request) -> None:
+        started, arrived = time.perf_counter(), time.time()
         try:
+            refused, self._refused = self._refused, None
+            if refused is not None:
+                raise refused
+            stored = self.dispatcher.replay(request)
+            if stored is not None:
+                await self._replay(request, stored, started, arrived)
+                return
             answer = self.dispatcher.submit(request)
         except PeerchangeError as exc:  # 429 / 503: the request was read, keep the connection
             self._log_refusal(exc)
-            status, headers, body = error_response(exc, request.header("accept"),
-                                                   request.header("origin"), self.limits)
+            status, headers, body = error_response(
+                exc, request.header("accept"), request.header("origin"),
+                self.limits.cors_origins)
             await self._send_whole(request, status, headers, body)
             return
         try:
             await self._stream(request, answer)
         finally:
             answer.close()  # an app thread still running writes into nothing
+
+    async def _replay(self, request: Request, stored: Stored, started: float,
+                      arrived: float) -> None:
+        """Send a kept answer (serving/fast_lane) as :meth:`_stream` sent it."""
+        try:
+            if self.dispatcher.stopping:
+                response = h11.Response(status_code=stored.status, reason=stored.reason,
+                                        headers=self._closing(list(stored.headers)))
+            else:  # made (and its headers checked) once
+                response = stored.event or stored.made(h11.Response(
+                    status_code=stored.status, headers=list(stored.headers),
+                    reason=stored.reason))
+            head = self.h11.send(response)
+            body = self.h11.send(h11.Data(data=stored.body)) if stored.body else b""
+            wire = head + (body or b"") + (self.h11.send(h11.EndOfMessage()) or b"")
+            if (self._one_read is not None and not self.h11.trailing_data[0]
+                    and self.h11.our_state is h11.DONE and self.h11.their_state is h11.DONE
+                    and not self.dispatcher.stopping):  # kept alive: the same bytes again
+                self.dispatcher.remember_raw(self._one_read, request, wire)
+            await self._write(wire)
+        finally:
+            self.dispatcher.replayed(request, stored, started, arrived)
 
     async def _stream(self, request: Request, answer: Answer) -> None:
         begun = time.monotonic()
@@ -313,7 +384,7 @@ class Connection:
         if answer.failed:  # nothing has gone out yet: a whole 500 instead
             status, headers, body = error_response(
                 QueryFailed("The server failed to answer; the error has been logged."),
-                request.header("accept"), request.header("origin"), self.limits)
+                request.header("accept"), request.header("origin"), self.limits.cors_origins)
             await self._send_whole(request, status, headers, body)
             return
         answer.committed = True
@@ -328,6 +399,8 @@ class Connection:
         head_only = request.method == "HEAD" or status in (204, 304)
         if answer.done and answer.pending <= FLUSH_BYTES:  # the usual case: one write
             data = answer.take(FLUSH_BYTES)
+            if request.lane_key is not None and answer.sent == answer.written:
+                self.dispatcher.keep(request, answer, headers, data)
             body = self.h11.send(h11.Data(data=data)) if data and not head_only else b""
             await self._write(head + (body or b"") + (self.h11.send(h11.EndOfMessage())
                                                      or b""))
@@ -373,11 +446,11 @@ class Connection:
         head = self._pending_head
         if sniffed or head is None:
             raw = sniffed or self.h11.trailing_data[0]
-            accept, origin = _sniff(raw, b"accept"), _sniff(raw, b"origin")
+            accept, origin = sniff(raw, b"accept"), sniff(raw, b"origin")
         else:
             accept = next((v for n, v in head if n == "accept"), None)
             origin = next((v for n, v in head if n == "origin"), None)
-        status, headers, body = error_response(exc, accept, origin, self.limits)
+        status, headers, body = error_response(exc, accept, origin, self.limits.cors_origins)
         reason = http.HTTPStatus(status).phrase
         lines = [f"HTTP/1.1 {status} {reason}", *(f"{n}: {v}" for n, v in headers),
                  f"Content-Length: {len(body)}", "Connection: close"]
@@ -388,6 +461,8 @@ class Connection:
         if not data:
             return
         self.writer.write(data)
+        if not self.writer.transport.get_write_buffer_size():
+            return  # all of it went to the socket: nothing to wait for
         try:
             async with asyncio.timeout(self.limits.send_timeout):
                 await self.writer.drain()

@@ -52,7 +52,6 @@ from peerchange.core.config import Settings
 from peerchange.core.errors import PeerchangeError
 from peerchange.core.knowledge_graph import KnowledgeGraph, load_graph, sources_digest
 from peerchange.core.reload_status import write_status
-from peerchange.core.remote_graph import connect_graph
 from peerchange.core.sources import Source, shipped_sources
 
 if TYPE_CHECKING:
@@ -123,6 +122,8 @@ class Reloader:
         try:
             if self.settings.endpoint:
                 # a remote store: re-read its publication record only, load nothing
+                from peerchange.core.remote_graph import connect_graph
+
                 graph = connect_graph(self.settings)
                 if graph.version == old.version:
                     return self._unchanged(current, started)

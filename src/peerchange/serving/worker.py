@@ -6,7 +6,10 @@ backlog or another worker holds the rest), reads each request completely under d
 (:mod:`peerchange.serving.http`), admits it (the client's budget,
 :mod:`peerchange.serving.admission`, then the worker's queue of ``queue_size``), and hands
 it to one of ``threads`` app threads, which run the WSGI app into a spool
-(:mod:`peerchange.serving.wsgi`) that the loop writes back at the client's pace.
+(:mod:`peerchange.serving.wsgi`) that the loop writes back at the client's pace. A request
+identical to one whose answer the app marked replayable is answered by the loop itself
+from the worker's fast lane (:mod:`peerchange.serving.fast_lane`), still admitted, logged
+and counted.
 
 Its heartbeat (``notify``) runs on the loop every half second. On SIGTERM (gunicorn's
 graceful stop) it stops accepting, answers what arrives on open connections for a
@@ -38,8 +41,11 @@ from peerchange.serving.admission import (
     is_trusted,
     parse_networks,
 )
+from peerchange.serving.fast_lane import FastLane, Stored
 from peerchange.serving.http import Connection, Limits, log
 from peerchange.serving.wsgi import Answer, Request, environ_for, run_app
+from peerchange.web import access_log
+from peerchange.web.caching import FAST_LANE
 
 ACCEPT_BATCH = 16  # connections accepted per wake-up, so the workers share new clients
 TICK = 0.5  # seconds between heartbeats and looks at the stop flag
@@ -78,6 +84,8 @@ class BufferingWorker(Worker):  # type: ignore[misc]
         self.connections: set[Connection] = set()
         self.accepting = False
         graph = getattr(services, "graph", None)
+        # answers the app marked replayable, sent again by the loop (serving/fast_lane)
+        self.lane = FastLane(s.answer_cache_mb * 1024 * 1024, getattr(graph, "version", None))
         start_pool = getattr(execution, "start_pool", None)
         # a remote store's queries are I/O, run in the app threads: no query processes
         if start_pool is not None and graph is not None and graph.store is not None:
@@ -118,7 +126,10 @@ class BufferingWorker(Worker):  # type: ignore[misc]
                     release(0.0)
                     answer.finish()
                 else:
-                    run_app(self.wsgi, environ_for(request), answer, release)
+                    environ = environ_for(request)
+                    if answer.note is not None:
+                        environ[FAST_LANE] = answer.note
+                    run_app(self.wsgi, environ, answer, release)
             except Exception:  # noqa: BLE001 - a fault of ours: logged, the thread goes on
                 log.exception("could not run %s %s", request.method, request.path)
                 if not released:
@@ -145,8 +156,77 @@ class BufferingWorker(Worker):  # type: ignore[misc]
                 f"{self.capacity - self.threads} waiting in this worker. Try again shortly.",
                 headers={"Retry-After": "5"})
         answer = Answer(asyncio.get_running_loop())
+        if request.lane_key is not None:
+            answer.note = {}
         self.jobs.put((request, answer, lease))
         return answer
+
+    # -- the fast lane (serving/fast_lane), on the loop --
+
+    def replay(self, request: Request) -> Stored | None:
+        """The kept answer to a request with exactly these words, its client admitted and
+        charged as for any request; or ``None`` (then ``request.lane_key`` is set when the
+        app's answer may be kept).
+
+        :raise TooManyRequests: the client is over its budget (429).
+        """
+        key = self.lane.key(request)
+        if key is None:
+            return None
+        stored = self.lane.get(key)
+        request.lane_key = key
+        if stored is not None:
+            self.admit_replay(request)
+        return stored
+
+    def admit_replay(self, request: Request) -> None:
+        """Count a replayed request against its client's budget, as any request.
+
+        :raise TooManyRequests: the client is over its budget (429).
+        """
+        started = time.perf_counter()
+        self.nr += 1
+        lease = self.clients.admit(request.client, request.path)
+        self.clients.release(lease, time.perf_counter() - started)
+
+    def replay_raw(self, data: bytes, peer: tuple[str, int]
+                   ) -> tuple[Request, Stored, bytes] | None:
+        """The request that these bytes (one whole read) were before, its kept answer and
+        that answer's bytes; ``None`` when they are not known (then they are parsed)."""
+        hit = self.lane.raw_hit(data)
+        if hit is None:
+            return None
+        raw, stored = hit
+        client, scheme = self.client_of(peer[0], raw.headers)
+        if scheme != raw.key[4]:
+            return None
+        request = Request(raw.key[1], raw.key[2], raw.headers, raw.key[6], peer, client,
+                          scheme, http_version=raw.key[3])
+        return request, stored, raw.wire
+
+    def remember_raw(self, data: bytes, request: Request, wire: bytes) -> None:
+        """Note that ``data`` (a whole request) was ``request``, answered with ``wire``."""
+        self.lane.remember_raw(data, request, wire)
+
+    def replayed(self, request: Request, stored: Stored, started: float, arrived: float
+                 ) -> None:
+        """Count and log a replayed answer as the app would have (see
+        :func:`peerchange.web.access_log.replayed`)."""
+        metrics.count("answers_replayed")
+        access_log.replayed(stored.access, request.client, started, arrived,
+                            len(stored.body))
+
+    def keep(self, request: Request, answer: Answer, headers: list[tuple[str, str]],
+             body: bytes) -> None:
+        """Keep a whole answer the app marked replayable, as it went out."""
+        note = answer.note
+        if (request.lane_key is None or not note or not note.get("replayable")
+                or "access" not in note or answer.failed):
+            return
+        status, _, reason = answer.status.partition(" ")
+        if status in ("200", "304"):
+            self.lane.put(request.lane_key, int(status), reason.encode("latin-1"), headers,
+                          body, note["access"])
 
     def client_of(self, peer: str, headers: list[tuple[str, str]]) -> tuple[str, str]:
         """The client address and URL scheme of a request from ``peer`` (the

@@ -43,6 +43,8 @@ class Request:
     scheme: str = "http"
     server: tuple[str, int] = ("127.0.0.1", 80)
     http_version: str = "1.1"
+    # the fast lane's key when this request's answer may be kept (serving/fast_lane)
+    lane_key: tuple | None = field(default=None, compare=False, repr=False)
 
     def header(self, name: str) -> str | None:
         """All values of header ``name`` (lower case) joined by ``, ``, or ``None``."""
@@ -121,6 +123,8 @@ class Answer:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _wake_pending: bool = False
     closed: bool = False
+    # for the fast lane: the dict the app fills (replayable, access) through the environ
+    note: dict[str, Any] | None = None
 
     # -- the app thread --
 

@@ -15,12 +15,14 @@ pages from ``compress_min_bytes`` up are gzip-compressed for clients that accept
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response
 from flask_cors import CORS
+from werkzeug.routing import Rule
 
 from peerchange.core.config import Settings
 from peerchange.core.knowledge_graph import KnowledgeGraph, load_graph
-from peerchange.core.remote_graph import connect_graph
 from peerchange.core.sources import extra_source, parse_graph_option
 from peerchange.services.assembly import build_services
 from peerchange.web import compression, guards, metrics
@@ -57,6 +59,29 @@ def _content_security_policy(resp: Response) -> Response:
     return resp
 
 
+class LazyBuilderRule(Rule):
+    """A URL rule whose URL builder (for ``url_for``) is compiled when first used.
+
+    werkzeug compiles two small Python functions per rule when the rule is added (with
+    ``ast`` and ``compile``): for our ~60 rules that was most of ``create_app``'s time, paid
+    by every start, although a worker builds URLs for a handful of endpoints. Matching
+    requests is unchanged (the rule's regular expression is still made when it is added);
+    a builder is compiled the first time its rule builds a URL, in the process that builds
+    it (so each worker compiles only what its pages use).
+    """
+
+    def _compile_builder(self, append_unknown: bool = True) -> Any:
+        compile_builder = super()._compile_builder
+        compiled: list[Any] = []
+
+        def build(rule: Rule, /, **values: Any) -> Any:
+            if not compiled:  # two threads racing compile it twice: the same function
+                compiled.append(compile_builder(append_unknown).__get__(rule, None))
+            return compiled[0](**values)
+
+        return build
+
+
 def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = None
                ) -> PeerchangeApp:
     """Build the app.
@@ -71,6 +96,8 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     """
     settings = settings or Settings.from_env()
     if graph is None and settings.endpoint:
+        from peerchange.core.remote_graph import connect_graph  # requests: --endpoint only
+
         graph = connect_graph(settings)  # a remote SPARQL store: nothing is loaded
     if graph is None:
         limit = settings.max_extra_bytes
@@ -78,6 +105,7 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
         extra += [parse_graph_option(spec, max_bytes=limit) for spec in settings.graphs]
         graph = load_graph(extra, store_path=settings.store or None)
     app = PeerchangeApp(__name__, static_folder="static", static_url_path="/static")
+    app.url_rule_class = LazyBuilderRule  # the rules added from here on (every blueprint)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     metrics.register(app, settings, graph)  # /metrics, the access log, counts (first)
     # Bodies above this size are refused (413) before they are read; the exact query

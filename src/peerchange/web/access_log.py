@@ -14,6 +14,10 @@ been handed over in full (a streamed answer too), with what was sent:
   text) and ``target`` (the path and query string) only with ``settings.log_queries``: the
   subject is mental health, and users may write personal notes into queries.
 
+A request the serving layer answers from its fast lane (:mod:`peerchange.serving.fast_lane`)
+gets the same line and counts through :func:`replayed`, from what the app's line noted
+(:func:`replay_record`) and the request's own time, duration, bytes and client.
+
 The views tell the log about a query through :data:`flask.g`: ``g.query_text`` (the text as
 received), ``g.query_rows`` and ``g.query_truncated`` (set by ``/sparql``).
 
@@ -32,11 +36,14 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
+from functools import lru_cache
+from types import SimpleNamespace
 from typing import IO, Any
 
 from flask import Flask, Response, current_app, g, request
 
 from peerchange.core import metrics
+from peerchange.web.caching import FAST_LANE
 
 ACCESS_LOGGER = "peerchange.access"
 log = logging.getLogger(ACCESS_LOGGER)
@@ -49,7 +56,18 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 def query_hash(text: str) -> str:
-    """The first 16 hex digits of the SHA-256 of a query text (UTF-8)."""
+    """The first 16 hex digits of the SHA-256 of a query text (UTF-8); those of the last
+    1,024 texts of at most 4,096 characters are kept (at most 16 MiB), so a repeated query,
+    a replayed answer, is hashed once."""
+    return _kept_hash(text) if len(text) <= 4096 else _hash(text)
+
+
+@lru_cache(maxsize=1024)
+def _kept_hash(text: str) -> str:
+    return _hash(text)
+
+
+def _hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
@@ -160,6 +178,9 @@ class _Counted:
 def _finish(environ: dict[str, Any], record: dict[str, Any], sent: int) -> None:
     """Count the request and write its line; never raises."""
     try:
+        note = environ.get(FAST_LANE)
+        if isinstance(note, dict):  # what a replay of this answer needs for its own line
+            note["access"] = replay_record(environ, record)
         seconds = time.perf_counter() - record["start"]
         route = record.get("route", "unmatched")
         status = record.get("status", "500")
@@ -170,6 +191,34 @@ def _finish(environ: dict[str, Any], record: dict[str, Any], sent: int) -> None:
                                 ensure_ascii=False, separators=(",", ":")))
     except Exception as exc:  # noqa: BLE001 - logging must never break an answer
         logging.getLogger(__name__).warning("access log line not written: %s", exc)
+
+
+def replay_record(environ: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+    """What :func:`replayed` needs to log and count a replay of this request's answer: the
+    same fields as this request's line but the time, duration, bytes and client."""
+    ctx = record.get("g")
+    return {
+        "route": record.get("route", "unmatched"),
+        "status": record.get("status", "500"),
+        "version": record.get("version"),
+        "privacy": record.get("privacy", {}),
+        "g": SimpleNamespace(**{key: getattr(ctx, key, None) for key in
+                                ("query_text", "query_rows", "query_truncated")}),
+        "environ": {key: environ.get(key, "") for key in
+                    ("REQUEST_METHOD", "PATH_INFO", "QUERY_STRING")},
+    }
+
+
+def replayed(kept: dict[str, Any], client: str, started: float, arrived: float,
+             sent: int) -> None:
+    """Log and count a request the serving layer answered from its fast lane
+    (:mod:`peerchange.serving.fast_lane`) with an answer whose request left ``kept``
+    (:func:`replay_record`): the same line and counts as the app's, with this request's
+    own time (``arrived``, epoch seconds), duration (from ``started``, a
+    ``time.perf_counter()``), bytes and client."""
+    environ = {**kept["environ"], "REMOTE_ADDR": client}
+    record = {**kept, "start": started, "time": arrived}
+    _finish(environ, record, sent)
 
 
 def access_line(environ: dict[str, Any], record: dict[str, Any], seconds: float,

@@ -12,6 +12,20 @@ import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
+
+
+def mark_replayable(environ: dict[str, Any]) -> None:
+    """Tell the server that this request's answer may be sent again as it is, without the
+    app, to a request with exactly the same words under the same data version.
+
+    Call it only for an answer that is a function of the request's words and the data
+    version alone (no cut, no failure, nothing per request in its headers); the server
+    keeps it only if it is a whole 200 or 304 (see :mod:`peerchange.serving.fast_lane`).
+    """
+    note = environ.get(FAST_LANE)
+    if isinstance(note, dict):
+        note["replayable"] = True
 
 
 def etag_for(*parts: object) -> str:
@@ -42,6 +56,9 @@ class CachedAnswer:
 
 
 ANSWER_CACHE = "peerchange.answer_cache"  # the app's AnswerCache, in ``app.extensions``
+# the WSGI environ key of the serving layer's fast lane (:mod:`peerchange.serving.fast_lane`):
+# a dict, present only when the server can replay this request's answer
+FAST_LANE = "peerchange.fast_lane"
 ENTRY_OVERHEAD = 512  # bytes counted per entry beyond its bodies (the key, the objects)
 # request -> ETag notes kept, each of at most REQUEST_KEY_CHARS characters: at most 2 MiB
 # of text (8 MiB if every character took Python's widest form)

@@ -23,7 +23,13 @@ from peerchange.core.queryfiles import get_query
 from peerchange.core.results import write_graph
 from peerchange.services.service_description import service_description
 from peerchange.services.sparql import READ_ONLY_MESSAGE, Dataset, checked_dataset
-from peerchange.web.caching import ANSWER_CACHE, AnswerCache, CachedAnswer, etag_for
+from peerchange.web.caching import (
+    ANSWER_CACHE,
+    AnswerCache,
+    CachedAnswer,
+    etag_for,
+    mark_replayable,
+)
 from peerchange.web.compression import (
     COMPRESSOR,
     Compressor,
@@ -190,6 +196,10 @@ def _finished(resp: Response, etag: str, cache: AnswerCache | None) -> Response:
     compressor = current_app.extensions.get(COMPRESSOR)
     if compressor is not None and resp.status_code == 200 and not resp.is_streamed:
         _compress(resp, compressor, cache, etag)
+    # a whole answer the cache keeps (never a cut or failed one), or the 304 for its ETag:
+    # the server may send it again, as it is, to the same request (serving/fast_lane)
+    if resp.status_code == 304 or getattr(resp, "cached_answer", None) is not None:
+        mark_replayable(request.environ)
     return resp
 
 

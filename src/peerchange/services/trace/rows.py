@@ -83,11 +83,17 @@ def works(records: Iterable[Row], authors: Iterable[Row]) -> dict[str, Work]:
             pmid=text(r, "pmid"), pmcid=text(r, "pmcid"), available=text(r, "available"),
         )
     by_iri = {w.iri: w for w in out.values()}
-    for r in authors:
+    for r in sorted(authors, key=_authorship_order):
         work = by_iri.get(r["work"].value)
         if work is not None:
             work.authors.append(r["name"].value)
     return out
+
+
+def _authorship_order(row: Row) -> tuple[str, int, str]:
+    """An authorship's place: by work, then position (an integer; as text if not)."""
+    position = row["position"].value
+    return (row["work"].value, int(position) if position.isdigit() else 0, position)
 
 
 def gaps(rows: Iterable[Row]) -> list[Gap]:
