@@ -33,3 +33,33 @@ def test_duplicate_definition_is_found_both_ways(cli, tmp_path):
     worker = "https://w3id.org/peerchange/id/role/peer-worker"
     statutory = "https://w3id.org/peerchange/id/role/statutory-peer-worker"
     assert pairs == {(worker, statutory), (statutory, worker)}, checks["findings"]
+
+
+LABELS = """\
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix pcm: <https://w3id.org/peerchange/onto/> .
+<https://w3id.org/peerchange/id/mechanism/dup-a> a pcm:ChangeMechanism ;
+    rdfs:label "Shared Label"@en .
+<https://w3id.org/peerchange/id/mechanism/dup-b> a pcm:ChangeMechanism ;
+    rdfs:label "SHARED LABEL"@en .
+<https://w3id.org/peerchange/id/outcome/dup-c> a pcm:Outcome ; rdfs:label "shared label"@en .
+<https://w3id.org/peerchange/onto/DupTerm> rdfs:label "change mechanism"@en .
+"""
+
+
+@pytest.mark.slow
+def test_duplicate_label_pairs_within_a_type_and_among_terms(cli, tmp_path):
+    """Case-folded labels shared by two resources of one type, or by two ontology terms,
+    are reported both ways; the same label on a resource of another type is not."""
+    extra = tmp_path / "dup-label.ttl"
+    extra.write_text(LABELS, encoding="utf-8")
+    proc = cli("validate", "--no-reasoner", "--format", "json", "-q", str(extra))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    checks = {p["name"]: p for p in json.loads(proc.stdout)["phases"]}["checks"]
+    pairs = {(f["focus"], f["message"].rsplit("(", 1)[-1].rstrip(")"))
+             for f in checks["findings"] if f["rule"] == "duplicate-label"}
+    a = "https://w3id.org/peerchange/id/mechanism/dup-a"
+    b = "https://w3id.org/peerchange/id/mechanism/dup-b"
+    term = "https://w3id.org/peerchange/onto/DupTerm"
+    mechanism = "https://w3id.org/peerchange/onto/ChangeMechanism"
+    assert pairs == {(a, b), (b, a), (term, mechanism), (mechanism, term)}, checks["findings"]
