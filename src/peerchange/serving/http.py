@@ -175,7 +175,10 @@ class Connection:
         data = await whole_request(self.reader, data, self.limits.body_timeout, READ_SIZE)
         if data is None:
             return None
-        hit = self.dispatcher.replay_raw(data, self.peer)
+        # a worker that began stopping while these bytes were awaited answers through h11,
+        # whose answer says "Connection: close" (kept bytes would promise a kept-alive
+        # connection the drain is about to close)
+        hit = None if self.dispatcher.stopping else self.dispatcher.replay_raw(data, self.peer)
         if hit is not None:
             request, stored, wire = hit
             started, arrived = time.perf_counter(), time.time()
