@@ -354,44 +354,15 @@ class Pool:
         self.idle: list[Executor] = []
         self.lock = threading.Lock()
         self.retired = False
-        self.generation = 0  # counts close(): a fork begun before it is not kept
-        self.filling: threading.Thread | None = None
 
-    def fill(self, size: int, generation: int | None = None) -> None:
-        """Fork query processes until there are ``size`` (started now, not at a query),
-        without holding the lock during a fork (a query can take one that is up meanwhile).
-
-        :param generation: stop once the pool was closed since this generation.
-        """
-        while True:
-            with self.lock:
-                if generation is None:
-                    generation = self.generation
-                if (self.retired or generation != self.generation
-                        or len(self.members) >= size):
-                    return
+    def fill(self, size: int) -> None:
+        """Fork query processes until there are ``size`` (started now, not at a query)."""
+        with self.lock:
+            while len(self.members) < size:
                 executor = Executor(self.store, _work)
-                self.members.append(executor)  # counted now, handed out once it is up
-            try:
                 executor.spawn()
-            except BaseException:  # no fork (EAGAIN, ENOMEM): a query forks its own later
-                with self.lock:
-                    if executor in self.members:
-                        self.members.remove(executor)
-                raise
-            with self.lock:
-                if generation != self.generation or self.retired:
-                    executor.close()  # the pool was closed meanwhile
-                    return
-                if executor in self.members and executor not in self.idle:
-                    self.idle.append(executor)
-
-    def fill_in_background(self, size: int) -> None:
-        """Fork the query processes up to ``size`` from a thread, without waiting."""
-        thread = threading.Thread(target=self.fill, args=(size, self.generation),
-                                  name="query-pool-fill", daemon=True)
-        self.filling = thread
-        thread.start()
+                self.members.append(executor)
+                self.idle.append(executor)
 
     def run(self, job: QueryJob, timeout: float, *, stream: bool = False) -> Answer:
         executor = self._take()
@@ -407,11 +378,7 @@ class Pool:
 
     @property
     def pids(self) -> list[int]:
-        """The process ids of the running query processes (once a background fill has
-        forked them all)."""
-        filling = self.filling
-        if filling is not None and filling is not threading.current_thread():
-            filling.join(10.0)
+        """The process ids of the running query processes."""
         return [e.pid for e in self.members if e.pid]
 
     def _take(self) -> Executor:
@@ -432,7 +399,6 @@ class Pool:
     def close(self) -> None:
         """Stop every query process of the pool; later queries fork new ones."""
         with self.lock:
-            self.generation += 1
             for executor in self.members:
                 executor.close()
             self.members.clear()
@@ -473,15 +439,11 @@ def _executor_for(store: ox.Store) -> Pool:
 
 
 def start_pool(store: ox.Store, size: int) -> Pool:
-    """Fork ``size`` query processes for ``store`` (a server worker calls it when it
-    starts, with one per thread), so that no request waits for a fork: the first one now,
-    the others in the background, so that the worker's first answer waits for one fork
-    only (a query arriving before they are up takes a free one, or forks its own)."""
+    """Fork ``size`` query processes for ``store`` now (a server worker calls it when it
+    starts, with one per thread), so that no request waits for a fork."""
     pool = _executor_for(store)
     if hasattr(os, "fork"):
-        pool.fill(1)
-        if size > 1:
-            pool.fill_in_background(size)
+        pool.fill(size)
     return pool
 
 
