@@ -21,15 +21,22 @@ explicitly to support others using mental health services."@en .
 """
 
 
-@pytest.mark.slow
-def test_duplicate_definition_is_found_both_ways(cli, tmp_path):
-    extra = tmp_path / "dup-definition.ttl"
-    extra.write_text(EXTRA, encoding="utf-8")
+def _pairs(cli, tmp_path, turtle: str, rule: str) -> tuple[set[tuple[str, str]], dict]:
+    """Validate the shipped data plus ``turtle`` (it must fail) and return the (focus,
+    other resource) pairs the check ``rule`` reports, and the checks phase."""
+    extra = tmp_path / f"{rule}.ttl"
+    extra.write_text(turtle, encoding="utf-8")
     proc = cli("validate", "--no-reasoner", "--format", "json", "-q", str(extra))
     assert proc.returncode == 1, proc.stdout + proc.stderr
     checks = {p["name"]: p for p in json.loads(proc.stdout)["phases"]}["checks"]
     pairs = {(f["focus"], f["message"].rsplit("(", 1)[-1].rstrip(")"))
-             for f in checks["findings"] if f["rule"] == "duplicate-definition"}
+             for f in checks["findings"] if f["rule"] == rule}
+    return pairs, checks
+
+
+@pytest.mark.slow
+def test_duplicate_definition_is_found_both_ways(cli, tmp_path):
+    pairs, checks = _pairs(cli, tmp_path, EXTRA, "duplicate-definition")
     worker = "https://w3id.org/peerchange/id/role/peer-worker"
     statutory = "https://w3id.org/peerchange/id/role/statutory-peer-worker"
     assert pairs == {(worker, statutory), (statutory, worker)}, checks["findings"]
@@ -51,13 +58,7 @@ LABELS = """\
 def test_duplicate_label_pairs_within_a_type_and_among_terms(cli, tmp_path):
     """Case-folded labels shared by two resources of one type, or by two ontology terms,
     are reported both ways; the same label on a resource of another type is not."""
-    extra = tmp_path / "dup-label.ttl"
-    extra.write_text(LABELS, encoding="utf-8")
-    proc = cli("validate", "--no-reasoner", "--format", "json", "-q", str(extra))
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    checks = {p["name"]: p for p in json.loads(proc.stdout)["phases"]}["checks"]
-    pairs = {(f["focus"], f["message"].rsplit("(", 1)[-1].rstrip(")"))
-             for f in checks["findings"] if f["rule"] == "duplicate-label"}
+    pairs, checks = _pairs(cli, tmp_path, LABELS, "duplicate-label")
     a = "https://w3id.org/peerchange/id/mechanism/dup-a"
     b = "https://w3id.org/peerchange/id/mechanism/dup-b"
     term = "https://w3id.org/peerchange/onto/DupTerm"
