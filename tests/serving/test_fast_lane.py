@@ -172,13 +172,18 @@ def test_a_cut_answer_is_never_replayed(lane_server):
     assert metric(srv, "answers_replayed_total") == replayed
 
 
-def test_a_client_over_its_budget_still_gets_429(tmp_path):
+def _tiny_budget_server(tmp_path, window: str):
+    """One worker whose clients each have 0.0001 s of work per ``window`` seconds."""
     port = free_port()
-    srv = start_server(
+    return start_server(
         ["--port", str(port), "--workers", "1", "-q"], defaults=False, port=port,
         log=tmp_path / "serve.log",
         env={"PEERCHANGE_DUMPS_DIR": str(tmp_path / "dumps"),
-             "PEERCHANGE_CLIENT_SECONDS": "0.0001", "PEERCHANGE_CLIENT_WINDOW": "600"})
+             "PEERCHANGE_CLIENT_SECONDS": "0.0001", "PEERCHANGE_CLIENT_WINDOW": window})
+
+
+def test_a_client_over_its_budget_still_gets_429(tmp_path):
+    srv = _tiny_budget_server(tmp_path, window="600")
     try:
         request = post(ASK, Accept="text/csv", Connection="close")
         with connect(srv, source="127.0.0.2") as sock:
@@ -250,12 +255,7 @@ def test_a_body_sent_after_its_head_and_a_100_continue_client(lane_server):
 def test_a_known_request_skipping_the_parser_still_meets_the_budget(tmp_path):
     """The bytes of a request replayed before are answered without h11; a client over its
     budget still gets the 429 (through h11, on the same connection)."""
-    port = free_port()
-    srv = start_server(
-        ["--port", str(port), "--workers", "1", "-q"], defaults=False, port=port,
-        log=tmp_path / "serve.log",
-        env={"PEERCHANGE_DUMPS_DIR": str(tmp_path / "dumps"),
-             "PEERCHANGE_CLIENT_SECONDS": "0.0001", "PEERCHANGE_CLIENT_WINDOW": "1"})
+    srv = _tiny_budget_server(tmp_path, window="1")
     try:
         known = post(ASK, Accept="application/sparql-results+json")
         with connect(srv, source="127.0.0.5") as sock:
