@@ -285,3 +285,50 @@ def test_server_killed_idle_query_processes_are_replaced_and_the_query_answers(o
                              timeout=30)
         assert resp.status_code == 200, resp.text
         assert resp.text.count("\n") == 2
+
+
+def _collecting_work(store, job):
+    """The query process's own work, after a full collection of its garbage."""
+    import gc
+
+    gc.collect()
+    return execution._work(store, job)
+
+
+def test_query_process_survives_a_store_left_as_garbage_by_its_parent(tmp_path):
+    """An on-disk store the server process left as cyclic garbage is never destroyed in a
+    query process: RocksDB's destructor there aborted the child ("terminate called after
+    throwing an instance of 'std::system_error'"), which a client saw as a 500."""
+    import gc
+
+    import pyoxigraph as ox
+
+    from peerchange.core.executor import Executor
+
+    class Holder:
+        pass
+
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for i in range(3):
+            holder = Holder()
+            holder.itself = holder
+            holder.store = ox.Store(str(tmp_path / f"store-{i}"))
+            holder.store.add(ox.Quad(ox.NamedNode("http://example.org/s"),
+                                     ox.NamedNode("http://example.org/p"), ox.Literal("o")))
+            del holder
+    finally:
+        if collecting:
+            gc.enable()
+    store = ox.Store()
+    store.add(ox.Quad(ox.NamedNode("http://example.org/a"),
+                      ox.NamedNode("http://example.org/b"), ox.Literal("c")))
+    executor = Executor(store, _collecting_work)
+    try:
+        answer = executor.run(QueryJob(ONE, "SELECT", JSON), 30)
+        assert json.loads(answer.body)["results"]["bindings"][0]["s"]["value"] \
+            == "http://example.org/a"
+    finally:
+        executor.close()
+        gc.collect()  # the stores are collected here, in the process that opened them

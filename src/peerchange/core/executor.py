@@ -22,6 +22,7 @@ streams while the deadline still holds.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import pickle
@@ -147,6 +148,10 @@ class Executor:
         parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the child never returns into the parent's code
+            # Nothing inherited is ever collected here: an object the parent left as cyclic
+            # garbage (an on-disk store no longer used) would run its destructor in this
+            # process, where RocksDB's threads do not exist (it aborts the process).
+            gc.freeze()
             status = 0
             try:
                 os.close(parent_read)

@@ -16,6 +16,7 @@ query running when SIGTERM arrives can finish.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Callable
@@ -57,6 +58,9 @@ def run_gunicorn(app: Flask, *, settings: Settings, host: str, port: int, worker
     timeout = settings.query_timeout
 
     def post_fork(_server: Any, worker: Any) -> None:
+        # what the master left as cyclic garbage is never collected in a worker (a RocksDB
+        # store's destructor aborts a forked process; frozen pages also stay shared)
+        gc.freeze()
         _graph(worker.app.wsgi()).reopen()
 
     def worker_exit(_server: Any, worker: Any) -> None:
