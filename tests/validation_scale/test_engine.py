@@ -196,12 +196,17 @@ ex:two a ex:Thing ; ex:name "two" ; ex:a 3 ; ex:b 3 .
 """
 
 
-def test_a_shape_the_engine_does_not_compile_goes_to_pyshacl(tmp_path: Path) -> None:
-    data = tmp_path / "data.ttl"
-    data.write_text(DATA, "utf-8")
-    sources = [extra_source(data)]
+def _one_file(tmp_path: Path, data: str, shapes: str) -> tuple:
+    """The sources, built store and shapes graph of one Turtle file and its shapes."""
+    path = tmp_path / "data.ttl"
+    path.write_text(data, "utf-8")
+    sources = [extra_source(path)]
     store, _stats = build_store(sources)
-    shapes = Graph().parse(data=SHAPES, format="turtle")
+    return sources, store, Graph().parse(data=shapes, format="turtle")
+
+
+def test_a_shape_the_engine_does_not_compile_goes_to_pyshacl(tmp_path: Path) -> None:
+    sources, store, shapes = _one_file(tmp_path, DATA, SHAPES)
     progress: list[str] = []
     phase = run_shacl_engine(store, sources, shapes=shapes, progress=progress.append)
     found = {(f.focus, f.message) for f in phase.findings}
@@ -235,11 +240,7 @@ ex:three ex:size 3 .
 
 
 def test_default_messages_are_pyshacls(tmp_path: Path) -> None:
-    data = tmp_path / "data.ttl"
-    data.write_text(DEFAULT_DATA, "utf-8")
-    sources = [extra_source(data)]
-    store, _stats = build_store(sources)
-    shapes = Graph().parse(data=DEFAULTS, format="turtle")
+    sources, store, shapes = _one_file(tmp_path, DEFAULT_DATA, DEFAULTS)
     whole = Counter(map(_key, run_shacl(sources, shapes=shapes).findings))
     engine = Counter(map(_key, run_shacl_engine(store, sources, shapes=shapes).findings))
     assert engine == whole
