@@ -1,7 +1,8 @@
 """The rewritten check queries (``queries/checks``) still find what they are for.
 
-``duplicate-definition`` joins the two sides on the case-folded text instead of pairing
-every two definitions; these runs show it still reports both resources of a pair.
+``duplicate-definition`` and ``duplicate-label`` find the shared case-folded texts first,
+then join both sides on them, instead of pairing every two definitions or labels; these
+runs show they still report both resources of each pair.
 (``disjoint-types`` is covered by the ``theory-and-mechanism`` invalid fixture.)
 """
 
