@@ -15,7 +15,11 @@ from peerchange.services.trace import TraceService
 from tests.trace.conftest import ID, MECHANISMS, PCM, walk_claims
 
 #: The budget of query evaluations for one uncached trace or reverse trace, any format.
-BUDGET = 10
+#: 12 (was 10): nothing store-wide is read for a trace any more (issue 10), so the details
+#: of what it shows are read with their IRIs bound, one query more per kind: the trace's
+#: details (labels, works, mechanisms), the mechanism or work named in the URL, and on an
+#: HTML page the diagram's claims and labels (edge-claims, node-details).
+BUDGET = 12
 
 TRACE_URLS = [f"/trace/{slug}{suffix}" for slug in MECHANISMS
               for suffix in (".html", ".json", ".ttl", "/bibliography.bib")]
@@ -41,7 +45,7 @@ def cold(app, monkeypatch):
 
 
 @pytest.mark.parametrize("url", TRACE_URLS + CITED_URLS)
-def test_an_uncached_trace_runs_at_most_ten_queries(cold, url):
+def test_an_uncached_trace_runs_at_most_twelve_queries(cold, url):
     resp, queries = cold(url)
     assert resp.status_code == 200, resp.data
     assert 0 < queries <= BUDGET, queries
@@ -57,19 +61,26 @@ def test_negotiated_traces_stay_within_the_budget(cold, accept, media):
     assert queries <= BUDGET
 
 
-def test_once_the_tables_are_read_a_trace_is_one_query(cold):
-    """The tables (statuses, mechanisms, works, gaps, the reference list) are read once per
-    data version; then a trace or reverse trace is one query, and a trace's RDF one more
-    (its works and gaps, which HTML and JSON do not need). The HTML page's diagram looks up
-    the labels of the nodes it shows that no page showed before, one lookup each,
+def test_once_the_tables_are_read_a_trace_is_three_queries(cold):
+    """The tables (statuses, gaps) are read once per data version. Nothing store-wide is
+    read for a trace any more (issue 10: at 10^7 triples the tables of every work and
+    mechanism took longer than the query limit), so a trace costs what it shows: the
+    mechanism named by its slug (one lookup, remembered per data version), its
+    neighbourhood, and the details of what the neighbourhood names (labels, works and
+    their authors, mechanisms: one query per 200 IRIs); a trace's RDF two or three more
+    (its works' and gaps' rows and their details, which HTML and JSON do not need). A reverse trace:
+    the work named by its key (the key, then the work's details), its neighbourhood and
+    their details, and whether a reference list cites it. The HTML page's diagram looks
+    up the labels of the nodes it shows that no page showed before, one lookup each,
     remembered per data version (no whole-graph label table: it does not scale), at most
     4 here."""
     cold("/trace/engagement.ttl")
     cold("/cited/Bandura1977.ttl")
-    for url, expected in (("/trace/role-modelling.json", 1), ("/trace/role-modelling.ttl", 1),
-                          ("/trace/trusting-relationships.ttl", 2),
+    for url, expected in (("/trace/role-modelling.json", 3), ("/trace/role-modelling.ttl", 2),
+                          # the RDF's rows name more than 200 IRIs: two queries of details
+                          ("/trace/trusting-relationships.ttl", 6),
                           ("/trace/trusting-relationships.html", 4),
-                          ("/cited/Bowlby1973.ttl", 1), ("/cited/Festinger1955.json", 1)):
+                          ("/cited/Bowlby1973.ttl", 5), ("/cited/Festinger1955.json", 5)):
         resp, queries = cold(url)
         assert resp.status_code == 200
         if url.endswith(".html"):
@@ -139,20 +150,20 @@ def test_the_etag_is_checked_before_the_trace_is_built(app, cold, monkeypatch):
     monkeypatch.setattr(app.services, "trace", TraceService(app.services.sparql))
     resp, queries = cold("/trace/engagement.ttl", headers={"If-None-Match": etag})
     assert resp.status_code == 304
-    assert queries == 1  # the mechanism list, to resolve the slug
+    assert queries == 1  # the mechanism named by the slug, to resolve it
 
 
 def test_negotiation_and_redirects_come_before_building(cold):
     resp, queries = cold("/trace/Role-Modelling.json")
     assert resp.status_code == 301
     assert resp.headers["Location"].endswith("/trace/role-modelling.json")
-    assert queries == 1  # the mechanism list
+    assert queries == 1  # the mechanism named by the slug (in lower case: slugs match so)
     resp, queries = cold("/trace/engagement", headers={"Accept": "image/png"})
     assert resp.status_code == 406
-    assert queries == 0
+    assert queries == 1  # the mechanism named by the slug; nothing built
     resp, queries = cold("/cited/bandura1977.ttl")
     assert resp.status_code == 301
-    assert queries == 2  # the works and their authors, to resolve the key
+    assert queries == 3  # no work has the key in this case; the works and their authors
 
 
 def test_etags_differ_by_format_and_resource(client):
@@ -174,12 +185,15 @@ def test_the_service_caches_per_data_version(shipped_graph):
     assert svc.trace("engagement") is first
     queries = sparql.executed
     svc.trace_turtle(first)
-    assert sparql.executed - queries == 1  # its works' and gaps' RDF
+    # its works' and gaps' RDF, and their details (more than 200 IRIs: two queries)
+    assert sparql.executed - queries == 3
     queries = sparql.executed
     svc.trace_turtle(first)
     svc.cited("Bandura1977")
     svc.cited("Bandura1977")
-    assert sparql.executed - queries == 2  # the reverse trace, the reference list
+    # the work by its key and its details, the reverse trace and its details, whether a
+    # reference list cites it
+    assert sparql.executed - queries == 5
     # new data: everything is read again
     sparql.graph = dataclasses.replace(shipped_graph, version="another version")
     queries = sparql.executed

@@ -27,6 +27,7 @@ the figure has no SVG and a message on how to install one (:mod:`diagram_engine`
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
 import pyoxigraph as ox
@@ -49,6 +50,7 @@ from peerchange.services.diagram_model import (
 )
 from peerchange.services.memo import per_data_version
 from peerchange.services.sparql import SparqlService
+from peerchange.services.trace.batched import select_rows, select_values
 
 __all__ = ["DiagramEdge", "DiagramFigure", "DiagramNode", "DiagramService", "LegendEntry",
            "href_of", "text_lines"]
@@ -123,7 +125,7 @@ def _founding(sparql: SparqlService) -> dict[str, tuple[str, ...]]:
 @per_data_version(maxsize=16)
 def _graph(sparql: SparqlService, model: str
            ) -> tuple[list[DiagramNode], list[DiagramEdge]]:
-    rows = sparql.select("internal/diagram/edges", {"model": ox.NamedNode(model)})
+    rows = _edge_rows(sparql, model)
     founding = _founding(sparql)
     labels: dict[str, str] = {}
     kinds: dict[str, str] = {}
@@ -165,6 +167,41 @@ def _graph(sparql: SparqlService, model: str
              for iri, kind in kinds.items()]
     nodes.sort(key=lambda n: (KIND_ORDER.index(n.kind), n.stage != "process", n.label))
     return nodes, edges
+
+
+def _edge_rows(sparql: SparqlService, model: str) -> list[dict]:
+    """The model's links (``edges.rq``), each with the status of each claim that reifies it
+    (``edge-claims.rq``), the labels of its property and ends and the stages of its ends
+    (``node-details.rq``): one row per combination, as OPTIONALs would give them. The
+    details are read with the links' IRIs bound (a VALUES block), not store-wide."""
+    links = sparql.select("internal/diagram/edges", {"model": ox.NamedNode(model)})
+    statuses: dict[tuple, list] = {}
+    for r in select_rows(sparql, "internal/diagram/edge-claims",
+                         [{k: r[k] for k in ("subject", "predicate", "object")} for r in links]):
+        statuses.setdefault((r["subject"], r["predicate"], r["object"]), []).append(r["status"])
+    labels: dict[ox.NamedNode, list] = {}
+    stages: dict[ox.NamedNode, list] = {}
+    for r in select_values(sparql, "internal/diagram/node-details", "resource",
+                           [r[k] for r in links for k in ("predicate", "subject", "object")]):
+        if "label" in r:
+            labels.setdefault(r["resource"], []).append(r["label"])
+        if "stage" in r:
+            stages.setdefault(r["resource"], []).append(r["stage"])
+    rows = []
+    for r in links:
+        s, p, o = r["subject"], r["predicate"], r["object"]
+        for combination in itertools.product(
+                statuses.get((s, p, o), [None]), labels.get(p, [None]), labels.get(s, [None]),
+                labels.get(o, [None]), stages.get(s, [None]), stages.get(o, [None])):
+            row = dict(r)
+            row.update({k: v for k, v in zip(_DETAIL_COLUMNS, combination, strict=True)
+                        if v is not None})
+            rows.append(row)
+    return rows
+
+
+_DETAIL_COLUMNS = ("status", "predicateLabel", "subjectLabel", "objectLabel", "subjectStage",
+                   "objectStage")
 
 
 def _edge(s: str, p: str, o: str, status: str, rows: list[dict], labels: dict[str, str]

@@ -1,10 +1,11 @@
 """The rows of one trace query read as triples, claims and nodes.
 
 ``trace.rq`` (bound to a mechanism) and ``cited.rq`` (bound to a work) return one row per
-triple of the resources a trace may show, with the labels of its property and value; so
-does ``trace-rdf.rq`` for the works and gaps of a mechanism's trace. A
-:class:`Neighbourhood` indexes those rows: the builders read claims and nodes from it, and
-the trace's RDF is taken from its triples.
+triple of the resources a trace may show; so does ``trace-rdf.rq`` for the works and gaps
+of a mechanism's trace. The labels of the rows' properties and values come from a second
+query bound to those IRIs (``labels-of.rq``, see :func:`row_iris`). A
+:class:`Neighbourhood` indexes rows and labels: the builders read claims and nodes from
+it, and the trace's RDF is taken from its triples.
 """
 
 from __future__ import annotations
@@ -55,28 +56,35 @@ NODE_FIELDS = {
     DCTERMS + "description": "description",
 }
 _ROLE_ORDER = {name: i for i, name in enumerate(ROLE_NAMES.values())}
-# the label columns of trace.rq and cited.rq: (column, whose label, label property)
-_LABEL_COLUMNS = (
-    ("propertyLabel", "property", RDFS + "label"),
-    ("propertyPrefLabel", "property", SKOS + "prefLabel"),
-    ("valueLabel", "value", RDFS + "label"),
-    ("valuePrefLabel", "value", SKOS + "prefLabel"),
-)
+# the labels of some IRIs: IRI → its (label property, label) pairs
+LabelRows = Mapping[str, Iterable[tuple[str, Any]]]
+
+
+def row_iris(rows: Iterable[Row]) -> list[ox.NamedNode]:
+    """The IRIs whose labels a :class:`Neighbourhood` of ``rows`` gives: every property
+    and every IRI value, in the order of the rows."""
+    found: dict[ox.NamedNode, None] = {}
+    for r in rows:
+        found.setdefault(r["property"])
+        if isinstance(r["value"], ox.NamedNode):
+            found.setdefault(r["value"])
+    return list(found)
 
 
 class Neighbourhood:
     """The rows of ``trace.rq``, ``cited.rq`` or ``trace-rdf.rq``, read as triples, claims
     and nodes.
 
-    :param rows: one row per triple (``node``, ``property``, ``value``) with the labels of
-        its property and value (``propertyLabel``, ``propertyPrefLabel``, ``valueLabel``,
-        ``valuePrefLabel``).
+    :param rows: one row per triple (``node``, ``property``, ``value``).
     :param statuses: the evidence statuses (a claim's status is one of them).
-    :param works: every work, by key (a cited work is named by its key).
+    :param works: the works the rows name (at least), by key (a cited work is named by
+        its key).
+    :param labels: the labels of the rows' properties and IRI values (:func:`row_iris`).
     """
 
     def __init__(self, rows: Iterable[Row], statuses: Iterable[Status] = (),
-                 works: Mapping[str, Work] | None = None) -> None:
+                 works: Mapping[str, Work] | None = None,
+                 labels: LabelRows | None = None) -> None:
         self._statuses = {s.iri: s for s in statuses}
         self._keys = {w.iri: w.key for w in (works or {}).values()}
         self._subjects: dict[str, Any] = {}  # IRI → its term
@@ -99,11 +107,9 @@ class Neighbourhood:
                 self._values[subject].setdefault(prop.value, []).append(value)
                 if prop.value in LABEL_PROPERTIES:
                     self._add_label(subject, prop.value, value)
-            for column, owner, label_property in _LABEL_COLUMNS:
-                label = r.get(column)
-                term = prop if owner == "property" else value
-                if label is not None and isinstance(term, ox.NamedNode):
-                    self._add_label(term.value, label_property, label)
+        for iri, pairs in (labels or {}).items():
+            for label_property, label in pairs:
+                self._add_label(iri, label_property, label)
         self._claims: dict[str, Claim] | None = None
         self._about: dict[str, list[Claim]] = {}
         self._nodes: dict[str, Node] = {}

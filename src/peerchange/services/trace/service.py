@@ -1,21 +1,30 @@
 """The trace service: lookups, traces and reverse traces over one knowledge graph, cached
 per data version.
 
-Queries (``queries/internal/trace/``), at most once per data version each:
+Queries (``queries/internal/trace/``), scoped to what a trace shows (issue 10: the
+store-wide tables of every work and mechanism took longer than the query limit at 10^7
+triples of other studies):
 
-- the tables every trace uses: ``evidence-statuses``, ``mechanisms``,
-  ``bibliography-works`` and ``bibliography-authors``, ``gaps``; ``reference-list`` for
-  reverse traces and ``/references``;
+- once per data version: ``evidence-statuses`` and ``gaps``; the store-wide tables
+  (``mechanisms``, ``bibliography-works`` with ``bibliography-authors``,
+  ``reference-list``) only for the list of mechanisms, ``/references``, and a name that
+  is not an exact IRI, slug or key (a label, another case, a fuzzy match, a miss);
+- once per data version and name: ``mechanisms-of`` (a mechanism named by IRI or slug),
+  ``works-by-key`` plus ``details-of`` (a work named by its key);
 - one query per trace (``trace.rq``, bound to the mechanism) and per reverse trace
   (``cited.rq``, bound to the work): the neighbourhood the builder walks, in rows that
-  also carry the RDF of what it shows; for a trace asked for as RDF, ``trace-rdf.rq``
-  adds the works and gaps it shows (left out of ``trace.rq``: HTML and JSON do not need
+  also carry the RDF of what it shows; then ``details-of`` with every IRI the rows name
+  bound in a ``VALUES`` block (:mod:`.scoped`, :mod:`.batched`): their labels, the works
+  among them with their authors, the mechanisms among them; for a reverse trace
+  ``in-reference-list``; for a trace asked for as RDF, ``trace-rdf.rq`` and its details
+  (the works and gaps it shows, left out of ``trace.rq``: HTML and JSON do not need
   them).
 
-So an uncached trace costs at most seven queries in any format (one or two once the tables
-are read), a reverse trace seven, and a cached one none. Everything is kept per data version
-(``graph.version``), in the service (never at class level): when the data changes, the
-next call starts afresh.
+So an uncached trace of the shipped data costs at most nine queries in any format (three
+once the statuses and gaps are read, two or three more for its RDF; ``details-of`` is one
+query per 200 IRIs), a reverse trace seven, and a cached one none.
+Everything is kept per data version (``graph.version``), in the service (never at class
+level): when the data changes, the next call starts afresh.
 """
 
 from __future__ import annotations
@@ -28,14 +37,17 @@ from typing import Any, TypeVar
 
 import pyoxigraph as ox
 
+from peerchange.core.namespaces import ID
 from peerchange.services.sparql import SparqlService
-from peerchange.services.trace import builder, lookup, rdf, rows
+from peerchange.services.trace import builder, lookup, rdf, rows, scoped
 from peerchange.services.trace.model import Gap, Node, Status, Work
-from peerchange.services.trace.neighbourhood import Neighbourhood
+from peerchange.services.trace.neighbourhood import Neighbourhood, row_iris
 from peerchange.services.trace.traces import ReverseTrace, Trace
 
 #: How many traces (and, apart, reverse traces) the service keeps per data version.
 TRACE_CACHE_SIZE = 64
+#: How many names of mechanisms (IRIs, slugs) it remembers per data version.
+NAMED_CACHE_SIZE = 1024
 
 T = TypeVar("T")
 
@@ -64,6 +76,10 @@ class _Version:
     tables: dict[str, Any] = field(default_factory=dict)
     traces: OrderedDict[str, _Built] = field(default_factory=OrderedDict)
     reverse: OrderedDict[str, _Built] = field(default_factory=OrderedDict)
+    # a mechanism looked up by IRI or slug (None: not so found), by the text asked for
+    named: OrderedDict[str, Node | None] = field(default_factory=OrderedDict)
+    # a work looked up by its exact key (None: not so found), by the key asked for
+    works: OrderedDict[str, Work | None] = field(default_factory=OrderedDict)
 
 
 class TraceService:
@@ -130,19 +146,68 @@ class TraceService:
     # -- lookup -------------------------------------------------------------
 
     def find_mechanism(self, text: str) -> Node:
-        """The mechanism named by ``text`` (see :func:`lookup.find_mechanism`); runs no
-        query once the mechanism list is cached.
+        """The mechanism named by ``text`` (see :func:`lookup.find_mechanism`).
+
+        A mechanism named by its IRI or by its slug (``/trace/role-modelling``) is looked
+        up alone (``mechanisms-of.rq``, once per data version and name); a label, a fuzzy
+        match or a miss uses the list of every mechanism (read once per data version).
 
         :raise MechanismNotFound: with the closest mechanisms as suggestions.
         """
-        return lookup.find_mechanism(self.mechanisms(), text)
+        cache = self._current()
+        with self._lock:
+            named = cache.named.get(text, False)
+        if named is False:
+            named = self._named_mechanism(text)
+            with self._lock:
+                cache.named[text] = named
+                while len(cache.named) > NAMED_CACHE_SIZE:
+                    cache.named.popitem(last=False)
+        found = named if named is not None else lookup.find_mechanism(self.mechanisms(), text)
+        with self._lock:  # the IRI names it too (the web resolves a slug, then its IRI)
+            cache.named[found.iri] = found
+        return found
+
+    def _named_mechanism(self, text: str) -> Node | None:
+        """The mechanism whose IRI is ``text``, or whose IRI is ``ID + "mechanism/"`` and
+        ``text`` (as given or in lower case: slugs match case-blind); ``None`` when there
+        is none, or two, so that the list decides as before."""
+        query = (text or "").strip()
+        if not query or any(c in query for c in '<>"{}|^`\\ ') or (
+                "/" in query and not query.startswith(ID)):
+            return None
+        if query.startswith(ID):
+            candidates = [query]
+        else:
+            candidates = list(dict.fromkeys([ID + "mechanism/" + query,
+                                             ID + "mechanism/" + query.lower()]))
+        try:
+            found = scoped.mechanisms(self.sparql, [ox.NamedNode(c) for c in candidates])
+        except ValueError:
+            return None
+        if len({m.iri for m in found}) != 1:
+            return None
+        return found[-1]  # of several labels, the list's last (as lookup's by_iri)
 
     def find_work(self, key: str) -> Work:
         """The work with reference ``key`` (see :func:`lookup.find_work`).
 
+        A key given exactly as the data writes it is looked up alone (``works-by-key.rq``
+        and ``details-of.rq``, once per data version and key); another case, a miss or
+        the suggestions use the table of every work.
+
         :raise WorkNotFound: with the closest keys as suggestions.
         """
-        return lookup.find_work(self.all_works(), key)
+        cache = self._current()
+        with self._lock:
+            named = cache.works.get(key, False)
+        if named is False:
+            named = scoped.work_by_key(self.sparql, key)
+            with self._lock:
+                cache.works[key] = named
+                while len(cache.works) > NAMED_CACHE_SIZE:
+                    cache.works.popitem(last=False)
+        return named if named is not None else lookup.find_work(self.all_works(), key)
 
     # -- traces -------------------------------------------------------------
 
@@ -177,7 +242,7 @@ class TraceService:
         if entry.triples is None:
             sources = [entry.source]
             if entry.rest is not None:
-                sources.append(Neighbourhood(self._select(*entry.rest)))
+                sources.append(self._neighbourhood(*entry.rest)[0])
             entry.triples = rdf.describe(sources, entry.resources)
         return entry.triples
 
@@ -191,8 +256,8 @@ class TraceService:
         entry = self._cached(cache.traces, mechanism)
         if entry is None:
             bindings = {"mechanism": ox.NamedNode(mechanism)}
-            hood = self._neighbourhood("trace", bindings)
-            trace = builder.build_trace(mechanism, hood, self.statuses(), self.all_works(),
+            hood, found = self._neighbourhood("trace", bindings)
+            trace = builder.build_trace(mechanism, hood, self.statuses(), found.works,
                                         self.all_gaps())
             resources = rdf.trace_resources(trace)
             entry = self._keep(cache.traces, mechanism, _Built(
@@ -204,18 +269,24 @@ class TraceService:
         cache = self._current()
         entry = self._cached(cache.reverse, work.iri)
         if entry is None:
-            hood = self._neighbourhood("cited", {"work": ox.NamedNode(work.iri)})
+            hood, found = self._neighbourhood("cited", {"work": ox.NamedNode(work.iri)})
+            listed = [work.key] if scoped.in_reference_list(self.sparql, work.key) else []
             reverse = builder.build_reverse_trace(
-                work, hood, self.statuses(), self.mechanisms(), self.all_gaps(),
-                self.reference_keys())
+                work, hood, self.statuses(), found.mechanisms, self.all_gaps(), listed)
             resources = rdf.reverse_trace_resources(reverse)
             entry = self._keep(cache.reverse, work.iri, _Built(
                 reverse, hood.subset(resources, rdf.FOLLOW), resources,
                 rdf.reverse_trace_title(reverse), rest=None))
         return entry
 
-    def _neighbourhood(self, name: str, bindings: dict[str, ox.NamedNode]) -> Neighbourhood:
-        return Neighbourhood(self._select(name, bindings), self.statuses(), self.all_works())
+    def _neighbourhood(self, name: str, bindings: dict[str, ox.NamedNode]
+                       ) -> tuple[Neighbourhood, scoped.Details]:
+        """The rows of query ``name``, with what they name (labels, works, mechanisms)
+        read for those IRIs only (:func:`scoped.details`)."""
+        found = self._select(name, bindings)
+        details = scoped.details(self.sparql, row_iris(found))
+        hood = Neighbourhood(found, self.statuses(), details.works, details.labels)
+        return hood, details
 
     def _cached(self, table: OrderedDict[str, _Built], key: str) -> _Built | None:
         with self._lock:
