@@ -51,6 +51,9 @@ class Settings:
         running the query; cut and failed answers are never kept (0: no cache).
     :param compress_min_bytes: answers and pages of a text type from this size up are
         gzip-compressed for clients that accept it (``Accept-Encoding``; 0: never).
+    :param lean_sparql: the server worker answers the common ``/sparql`` query requests
+        itself, without Flask, exactly as the app would (``serving/lean``); anything else,
+        and every error, still goes to the app (false: every request goes to the app).
     :param queue_size: requests that may wait for a free thread per worker (503 beyond).
     :param client_concurrency: requests one client may have queued or running at once
         (429 beyond).
@@ -98,6 +101,7 @@ class Settings:
     threads: int = 4
     answer_cache_mb: int = 16
     compress_min_bytes: int = 1024
+    lean_sparql: bool = True
     queue_size: int = 64
     client_concurrency: int = 2
     client_seconds: float = 60.0

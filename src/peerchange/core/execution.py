@@ -42,7 +42,8 @@ from peerchange.core.errors import (
     QuerySyntaxError,
 )
 from peerchange.core.executor import Executor
-from peerchange.core.formats import Format
+from peerchange.core.formats import RDF_FORMATS, RESULT_FORMATS, Format
+from peerchange.core.namespaces import PREFIXES
 from peerchange.core.results import (
     SelectWriter,
     estimate_triple_bytes,
@@ -93,6 +94,12 @@ class QueryJob:
         default_factory=dict
     )
 
+    def __getstate__(self) -> dict[str, Any]:
+        return _shared_out(self.__dict__)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(_shared_in(state))
+
 
 @dataclass
 class Answer:
@@ -124,9 +131,41 @@ class Answer:
     chunks: Iterator[bytes] | None = field(default=None, repr=False, compare=False)
     write_body: Callable[[Any], None] | None = field(default=None, repr=False, compare=False)
 
+    def __getstate__(self) -> dict[str, Any]:
+        return _shared_out(self.__dict__)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(_shared_in(state))
+
     def iter_body(self) -> Iterator[bytes]:
         """The body, in pieces (streamed) or whole."""
         return self.chunks if self.chunks is not None else iter([self.body])
+
+
+# A job or an answer crosses the pipe to or from a query process, which was forked from
+# this process and holds the same objects: the shipped prefixes and formats go by name.
+_FORMATS: dict[str, Format] = {f.name: f for f in (*RESULT_FORMATS, *RDF_FORMATS)}
+_SHARED_PREFIXES = "peerchange.prefixes"
+
+
+def _shared_out(state: dict[str, Any]) -> dict[str, Any]:
+    fmt, prefixes = state.get("fmt"), state.get("prefixes")
+    if (fmt is None or _FORMATS.get(fmt.name) is not fmt) and prefixes is not PREFIXES:
+        return state
+    state = state.copy()
+    if fmt is not None and _FORMATS.get(fmt.name) is fmt:
+        state["fmt"] = fmt.name
+    if prefixes is PREFIXES:
+        state["prefixes"] = _SHARED_PREFIXES
+    return state
+
+
+def _shared_in(state: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(state.get("fmt"), str):
+        state["fmt"] = _FORMATS[state["fmt"]]
+    if state.get("prefixes") == _SHARED_PREFIXES:
+        state["prefixes"] = PREFIXES
+    return state
 
 
 def check_graph_iris(values: Iterable[str], parameter: str) -> list[str]:

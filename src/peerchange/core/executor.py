@@ -67,9 +67,12 @@ def memory_error(limit_mb: int) -> QueryOutOfMemory:
     )
 
 
-def resident_bytes(pid: int) -> int | None:
-    """The resident size of process ``pid`` in bytes, or ``None`` if it cannot be read."""
+def resident_bytes(pid: int, statm: int = -1) -> int | None:
+    """The resident size of process ``pid`` in bytes, or ``None`` if it cannot be read;
+    ``statm``: its ``/proc/PID/statm`` kept open (read again from its start: one call)."""
     try:
+        if statm >= 0:
+            return int(os.pread(statm, 128, 0).split()[1]) * _PAGE
         with open(f"/proc/{pid}/statm", "rb") as f:
             return int(f.read().split()[1]) * _PAGE
     except (OSError, ValueError, IndexError):
@@ -130,6 +133,7 @@ class Executor:
         self.to_child = -1
         self.from_child = -1
         self.reader: FrameReader | None = None
+        self.statm = -1  # the child's /proc/PID/statm, kept open
 
     # -- the process ------------------------------------------------------------------
 
@@ -165,6 +169,10 @@ class Executor:
         os.close(child_write)
         self.pid, self.to_child, self.from_child = pid, parent_write, parent_read
         self.reader = FrameReader(parent_read)
+        try:  # its resident size is read at every query's start
+            self.statm = os.open(f"/proc/{pid}/statm", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            self.statm = -1
 
     def alive(self) -> bool:
         """Whether the child is running (a dead one is reaped)."""
@@ -194,11 +202,11 @@ class Executor:
         self._forget()
 
     def _forget(self) -> None:
-        for fd in (self.to_child, self.from_child):
+        for fd in (self.to_child, self.from_child, self.statm):
             if fd >= 0:
                 with contextlib.suppress(OSError):
                     os.close(fd)
-        self.pid, self.to_child, self.from_child = 0, -1, -1
+        self.pid, self.to_child, self.from_child, self.statm = 0, -1, -1, -1
         self.reader = None
 
     def _restart(self, cause: str) -> None:
@@ -222,7 +230,7 @@ class Executor:
         request = pickle.dumps(job)
         for attempt in (1, 2):
             self._send(request)
-            watch = _Watch(self.pid, getattr(job, "memory_mb", 0))
+            watch = _Watch(self.pid, getattr(job, "memory_mb", 0), self.statm)
             try:
                 kind, payload = self._read(deadline, watch, timeout)
                 break
@@ -316,15 +324,16 @@ def _unread(fd: int) -> int:
 class _Watch:
     """Samples a child's resident size against its size when the query started."""
 
-    def __init__(self, pid: int, limit_mb: int) -> None:
+    def __init__(self, pid: int, limit_mb: int, statm: int = -1) -> None:
         self.pid = pid
         self.limit_mb = limit_mb
-        start = resident_bytes(pid) if limit_mb > 0 else None
+        self.statm = statm
+        start = resident_bytes(pid, statm) if limit_mb > 0 else None
         self.ceiling = None if start is None else start + limit_mb * MIB
 
     def check(self) -> None:
         if self.ceiling is not None:
-            now = resident_bytes(self.pid)
+            now = resident_bytes(self.pid, self.statm)
             if now is not None and now > self.ceiling:
                 raise _OverMemory
 

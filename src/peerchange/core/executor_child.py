@@ -27,9 +27,9 @@ from peerchange.core.framing import (
     END,
     ERROR,
     HEADER,
+    FrameReader,
     FrameSink,
     frame,
-    read_frame,
     write_frame,
 )
 
@@ -79,9 +79,10 @@ def serve_jobs(store: Any, work: Callable[[Any, Any], Any], read_fd: int,
     error), then the body in :data:`DATA` frames, then :data:`END` (or :data:`ERROR` when
     writing the body failed); the header waits for the body's first piece, so a small
     answer is one write."""
+    reader = FrameReader(read_fd)  # a job and its length in one read
     while True:
         try:
-            _kind, request = read_frame(read_fd, None)
+            _kind, request = reader.read(None)
         except EOFError:
             return  # the parent closed the pipe or exited
         job = pickle.loads(request)

@@ -40,6 +40,8 @@ METRICS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "answers_truncated": ("counter", "Answers cut at the row or byte limit", ("limit",)),
     "answers_replayed": ("counter", "Answers a worker sent again from its fast lane, "
                          "without the app", ()),
+    "answers_lean": ("counter", "SPARQL answers a worker made without Flask (its lean path)",
+                     ()),
     "refusals": ("counter", "Requests refused by a limit, by reason", ("reason",)),
     "executor_restarts": ("counter", "Query processes started again, by cause", ("cause",)),
     "reloads": ("counter", "Data reloads, by outcome", ("outcome",)),

@@ -37,6 +37,10 @@ TRUNCATION_LINK = PCM + "truncatedResults"
 Row = Sequence[object | None]
 
 
+# json.dumps(..., ensure_ascii=False) without making an encoder per call (the same text)
+_JSON = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _json_term(term: object) -> dict[str, object]:
     if isinstance(term, ox.NamedNode):
         return {"type": "uri", "value": term.value}
@@ -133,7 +137,7 @@ class SelectWriter:
             head: dict[str, object] = {"vars": variables}
             if truncated:
                 head["link"] = [TRUNCATION_LINK]
-            return f'{{"head": {json.dumps(head, ensure_ascii=False)}, ' \
+            return f'{{"head": {_JSON(head)}, ' \
                    '"results": {"bindings": ['.encode()
         if name == "xml":
             out = ['<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -154,7 +158,7 @@ class SelectWriter:
         if name == "json":
             binding = {v: _json_term(t) for v, t in zip(variables, row, strict=True)
                        if t is not None}
-            text = json.dumps(binding, ensure_ascii=False)
+            text = _JSON(binding)
             return (text if self.rows == 1 else ", " + text).encode()
         if name == "xml":
             parts = ["<result>"]

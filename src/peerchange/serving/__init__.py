@@ -8,5 +8,8 @@
   limits, with our own 400/413/414/431 answers;
 - :mod:`~peerchange.serving.wsgi`: the PEP 3333 environ and the spooled answer;
 - :mod:`~peerchange.serving.admission`: who the client is (trusted proxies) and its
-  budget of concurrent requests and seconds (429).
+  budget of concurrent requests and seconds (429);
+- :mod:`~peerchange.serving.fast_lane`: answers sent again by the loop alone;
+- :mod:`~peerchange.serving.lean` and :mod:`~peerchange.serving.lean_wire`: the common
+  ``/sparql`` requests answered without Flask (and, when plain and whole, without h11).
 """

@@ -30,6 +30,7 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from peerchange.core import metrics
 from peerchange.core.config import Settings
@@ -100,6 +101,7 @@ def client_address(peer: str, forwarded_for: str | None, trusted: Sequence[Netwo
 
 # ------------------------------------------------------------------------ the shared table
 
+@lru_cache(maxsize=1024)
 def _key(address: str) -> int:
     digest = hashlib.blake2b(address.encode("utf-8", "replace"), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True) or 1  # 0 marks a free slot
@@ -152,8 +154,7 @@ class ClientTable:
     def _live_leases(self, slot: int) -> int:
         base = slot * self.leases
         live = 0
-        for i in range(base, base + self.leases):
-            pid = self._lease_pid[i]
+        for i, pid in enumerate(self._lease_pid[base:base + self.leases], base):
             if pid and not _alive(pid):
                 self._lease_pid[i] = 0
             elif pid:
@@ -163,9 +164,9 @@ class ClientTable:
     def _window(self, slot: int, now_bucket: int) -> list[tuple[int, float]]:
         """(bucket id, seconds) of the buckets still in the window, oldest first."""
         base = slot * BUCKETS
-        out = [(self._bucket_id[i], self._used[i]) for i in range(base, base + BUCKETS)
-               if self._used[i] > 0 and self._bucket_id[i] > now_bucket - BUCKETS]
-        return sorted(out)
+        ids, used = self._bucket_id[base:base + BUCKETS], self._used[base:base + BUCKETS]
+        return sorted((bucket, seconds) for bucket, seconds in zip(ids, used, strict=True)
+                      if seconds > 0 and bucket > now_bucket - BUCKETS)
 
     def _idle(self, slot: int, now_bucket: int) -> bool:
         return self._live_leases(slot) == 0 and not self._window(slot, now_bucket)

@@ -11,7 +11,8 @@ answer written back as the app produces it, each write bounded by ``send_timeout
 Pipelined requests are answered one after the other, in order. A request the worker's
 fast lane knows (:mod:`peerchange.serving.fast_lane`) is answered with the kept answer
 through the same writer; a whole request with the same bytes as one replayed before on a
-kept-alive connection is answered with the same bytes without being parsed again.
+kept-alive connection gets the same bytes without being parsed again; a whole plain
+``/sparql`` request skips h11 when the lean path answers it (``serving/lean_wire``).
 
 A slow or silent client costs this coroutine only, never an app thread.
 """
@@ -37,7 +38,9 @@ from peerchange.core.errors import (
     QueryTooLarge,
     URITooLong,
 )
+from peerchange.serving import lean_wire
 from peerchange.serving.fast_lane import Stored, whole_request
+from peerchange.serving.lean import LeanJob, Made
 from peerchange.serving.refusals import error_response, sniff
 from peerchange.serving.wsgi import Answer, Request
 
@@ -77,19 +80,19 @@ class Dispatcher(Protocol):
     """What a connection needs from its worker (the fast lane's calls: see the worker)."""
 
     stopping: bool
-
     def submit(self, request: Request) -> Answer:
         """Queue ``request`` for an app thread (raise a 429 or 503 error to refuse it)."""
 
     def replay(self, request: Request) -> Stored | None: ...
     def admit_replay(self, request: Request) -> None: ...
-    def replayed(self, request: Request, stored: Stored, started: float,
-                 arrived: float) -> None: ...
-    def keep(self, request: Request, answer: Answer, headers: list[tuple[str, str]],
-             body: bytes) -> None: ...
-    def replay_raw(self, data: bytes, peer: tuple[str, int]
-                   ) -> tuple[Request, Stored, bytes] | None: ...
+    def replayed(self, request: Request, stored: Stored, started: float, arrived: float
+                 ) -> None: ...
+    def keep(self, request: Request, answer: Answer, headers: list, body: bytes) -> None: ...
+    def replay_raw(self, data: bytes, peer: tuple) -> tuple[Request, Stored, bytes] | None: ...
     def remember_raw(self, data: bytes, request: Request, wire: bytes) -> None: ...
+    def lean_request(self, data: bytes, peer: tuple, server: tuple) -> Request | None: ...
+    def submit_lean(self, request: Request) -> LeanJob: ...
+    def keep_made(self, request: Request, made: Made) -> bool: ...
 
 
 class Connection:
@@ -192,6 +195,9 @@ class Connection:
                 finally:
                     self.dispatcher.replayed(request, stored, started, arrived)
                 return True
+        if not self.dispatcher.stopping and (  # the lean path's (serving/lean_wire)
+                request := self.dispatcher.lean_request(data, self.peer, self.server)):
+            return await lean_wire.lean_turn(self, data, request)
         self.h11.receive_data(data)
         self._one_read = data
         return False

@@ -9,7 +9,9 @@ it to one of ``threads`` app threads, which run the WSGI app into a spool
 (:mod:`peerchange.serving.wsgi`) that the loop writes back at the client's pace. A request
 identical to one whose answer the app marked replayable is answered by the loop itself
 from the worker's fast lane (:mod:`peerchange.serving.fast_lane`), still admitted, logged
-and counted.
+and counted; the common ``/sparql`` requests are answered by an app thread without Flask
+(:mod:`peerchange.serving.lean`) and, when they came whole and plain, without h11
+(:mod:`peerchange.serving.lean_wire`).
 
 Its heartbeat (``notify``) runs on the loop every half second. On SIGTERM (gunicorn's
 graceful stop) it stops accepting, answers what arrives on open connections for a
@@ -35,6 +37,7 @@ from gunicorn.workers.base import Worker
 from peerchange.core import execution, metrics
 from peerchange.core.config import Settings
 from peerchange.core.errors import ServerBusy
+from peerchange.serving import lean_wire
 from peerchange.serving.admission import (
     ClientTable,
     client_address,
@@ -43,9 +46,11 @@ from peerchange.serving.admission import (
 )
 from peerchange.serving.fast_lane import FastLane, Stored
 from peerchange.serving.http import Connection, Limits, log
+from peerchange.serving.lean import LeanJob, LeanSparql, Made
 from peerchange.serving.wsgi import Answer, Request, environ_for, run_app
 from peerchange.web import access_log
 from peerchange.web.caching import FAST_LANE
+from peerchange.web.sparql import EXECUTED
 
 ACCEPT_BATCH = 16  # connections accepted per wake-up, so the workers share new clients
 TICK = 0.5  # seconds between heartbeats and looks at the stop flag
@@ -86,6 +91,8 @@ class BufferingWorker(Worker):  # type: ignore[misc]
         graph = getattr(services, "graph", None)
         # answers the app marked replayable, sent again by the loop (serving/fast_lane)
         self.lane = FastLane(s.answer_cache_mb * 1024 * 1024, getattr(graph, "version", None))
+        # the common /sparql requests answered without Flask (serving/lean)
+        self.lean = LeanSparql.for_app(self.wsgi, s)
         start_pool = getattr(execution, "start_pool", None)
         # a remote store's queries are I/O, run in the app threads: no query processes
         if start_pool is not None and graph is not None and graph.store is not None:
@@ -126,18 +133,112 @@ class BufferingWorker(Worker):  # type: ignore[misc]
                     release(0.0)
                     answer.finish()
                 else:
-                    environ = environ_for(request)
-                    if answer.note is not None:
-                        environ[FAST_LANE] = answer.note
-                    run_app(self.wsgi, environ, answer, release)
+                    self._run_request(request, answer, release)
             except Exception:  # noqa: BLE001 - a fault of ours: logged, the thread goes on
                 log.exception("could not run %s %s", request.method, request.path)
                 if not released:
                     release(0.0)
                 answer.finish(failed=True)
 
+    # -- the lean path (serving/lean), in the app threads and on the loop --
+
+    def _run_request(self, request: Request, answer: Answer | LeanJob, release) -> None:
+        """Answer ``request`` on the lean path (serving/lean) or else with the app (its
+        client charged from here: a query the lean path ran before it counts)."""
+        begun = time.perf_counter()
+        release = self._charged_from(begun, release)
+        if isinstance(answer, LeanJob):  # the loop awaits what comes of it
+            made = self.lean.make(request, answer.note, release)  # type: ignore[union-attr]
+            if isinstance(made, Made):
+                answer.resolve(made)
+                return
+            job, answer = answer, Answer(answer.loop)
+            answer.note = job.note
+            job.resolve(answer)  # the loop streams it as the app writes it
+            try:
+                self._run_app(request, answer, release, made)
+            except Exception:
+                answer.finish(failed=True)
+                raise
+            return
+        extra = {} if self.lean is None else self.lean.handle(request, answer, answer.note,
+                                                              release)
+        if extra is not None:
+            self._run_app(request, answer, release, extra)
+
+    @staticmethod
+    def _charged_from(begun: float, release):
+        return lambda _seconds: release(time.perf_counter() - begun)
+
+    def _run_app(self, request: Request, answer: Answer, release, extra: dict) -> None:
+        environ = environ_for(request)
+        if answer.note is not None:
+            environ[FAST_LANE] = answer.note
+        environ.update(extra)
+        try:
+            run_app(self.wsgi, environ, answer, release)
+        finally:
+            unused = environ.get(EXECUTED)  # the view answered without it (its cache)
+            close = getattr(getattr(unused, "answer", None), "chunks", None)
+            if close is not None and hasattr(close, "close"):
+                close.close()
+
+    def lean_request(self, data: bytes, peer: tuple[str, int], server: tuple[str, int]
+                     ) -> Request | None:
+        """The request these bytes (one whole read) are, when the lean path may answer it
+        without h11 (``serving/lean_wire``) and the fast lane does not know it."""
+        if self.lean is None:
+            return None
+        limits = self.limits
+        parsed = lean_wire.parse(data, limits.max_request_line, limits.max_header_bytes,
+                                 limits.max_body)
+        if parsed is None:
+            return None
+        method, target, headers, body = parsed
+        client, scheme = self.client_of(peer[0], headers)
+        request = Request(method, target, headers, body, peer, client, scheme, server)
+        key = self.lane.key(request)
+        if key is not None and key in self.lane.entries:
+            return None  # replayed through h11
+        request.lane_key = key
+        return request
+
+    def submit_lean(self, request: Request) -> LeanJob:
+        """Admit ``request`` as :meth:`submit` does and queue it for the lean path.
+
+        :raise TooManyRequests: the client is over its budget (429).
+        :raise ServerBusy: every thread is busy and the queue is full (503).
+        """
+        lease = self._admit(request)
+        job = LeanJob(asyncio.get_running_loop(), {} if request.lane_key is not None else None)
+        self.jobs.put((request, job, lease))
+        return job
+
+    def keep_made(self, request: Request, made: Made) -> bool:
+        """Keep a lean answer in the fast lane when it may be replayed; whether it was."""
+        note = made.note
+        if request.lane_key is None or not note or not note.get("replayable") \
+                or "access" not in note:
+            return False
+        status, _, reason = made.status.partition(" ")
+        return self.lane.put(request.lane_key, int(status), reason.encode("latin-1"),
+                             made.headers, made.body, note["access"])
+
     def submit(self, request: Request) -> Answer:
         """Admit ``request`` and queue it for an app thread (the :class:`Dispatcher` call).
+
+        :raise TooManyRequests: the client is over its budget (429).
+        :raise ServerBusy: every thread is busy and the queue is full (503).
+        """
+        lease = self._admit(request)
+        answer = Answer(asyncio.get_running_loop())
+        if request.lane_key is not None:
+            answer.note = {}
+        self.jobs.put((request, answer, lease))
+        return answer
+
+    def _admit(self, request: Request) -> Any:
+        """The client's lease for ``request``, and a place in the worker's queue.
 
         :raise TooManyRequests: the client is over its budget (429).
         :raise ServerBusy: every thread is busy and the queue is full (503).
@@ -155,11 +256,7 @@ class BufferingWorker(Worker):  # type: ignore[misc]
                 f"The server is busy: {self.threads} requests are running and "
                 f"{self.capacity - self.threads} waiting in this worker. Try again shortly.",
                 headers={"Retry-After": "5"})
-        answer = Answer(asyncio.get_running_loop())
-        if request.lane_key is not None:
-            answer.note = {}
-        self.jobs.put((request, answer, lease))
-        return answer
+        return lease
 
     # -- the fast lane (serving/fast_lane), on the loop --
 

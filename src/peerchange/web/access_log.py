@@ -51,6 +51,9 @@ log = logging.getLogger(ACCESS_LOGGER)
 _RECORD = "peerchange.access"  # the WSGI environ key of the request's record
 _SETTINGS = "peerchange.access_log"  # the app.extensions key of the privacy switches
 
+# json.dumps(line, ensure_ascii=False, separators=(",", ":")), one encoder for every line
+_LINE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
@@ -187,10 +190,23 @@ def _finish(environ: dict[str, Any], record: dict[str, Any], sent: int) -> None:
         metrics.count("requests", route=route, status=status)
         metrics.observe("request_seconds", seconds, route=route)
         if log.isEnabledFor(logging.INFO):
-            log.info(json.dumps(access_line(environ, record, seconds, sent),
-                                ensure_ascii=False, separators=(",", ":")))
+            log.info(_LINE(access_line(environ, record, seconds, sent)))
     except Exception as exc:  # noqa: BLE001 - logging must never break an answer
         logging.getLogger(__name__).warning("access log line not written: %s", exc)
+
+
+def privacy(app: Flask) -> dict[str, bool]:
+    """The privacy switches :func:`install` put on ``app`` (clients, queries)."""
+    return app.extensions.get(_SETTINGS, {})
+
+
+def answered(environ: dict[str, Any], record: dict[str, Any], sent: int) -> None:
+    """Log and count a request the serving layer answered without the app
+    (:mod:`peerchange.serving.lean`): ``record`` holds what the app's hooks would have
+    noted (``start``, ``time``, ``status``, ``route``, ``g``, ``privacy``, ``version``),
+    ``environ`` the request's ``REQUEST_METHOD``, ``PATH_INFO``, ``QUERY_STRING`` and
+    ``REMOTE_ADDR`` (and the fast lane's note, when it may keep the answer)."""
+    _finish(environ, record, sent)
 
 
 def replay_record(environ: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ dataset parameters in the URL). Without a query, GET returns the service descrip
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, Response, current_app, g, render_template, request
@@ -17,6 +17,7 @@ from werkzeug.datastructures import MIMEAccept, MultiDict
 
 from peerchange import __version__
 from peerchange.core.errors import BadRequest, UnsupportedMediaType, UpdateRefused
+from peerchange.core.execution import Answer
 from peerchange.core.formats import RDF_FORMATS, RESULT_FORMATS, Format
 from peerchange.core.namespaces import BASE, PREFIXES
 from peerchange.core.queryfiles import get_query
@@ -219,14 +220,26 @@ def _cached(hit: CachedAnswer, etag: str, cache: AnswerCache) -> Response:
 def _evaluated(service, prepared, fmt: Format, etag: str,
                cache: AnswerCache | None) -> Response:
     """Run the query; keep its answer in ``cache`` when it is complete and small enough."""
-    # the body streams from the query process; whether it was cut is known before
-    answer = service.execute(prepared, fmt, stream=True)
+    done: Executed | None = request.environ.pop(EXECUTED, None)
+    if done is not None and done.etag != etag:  # not this query: it is closed by its maker
+        request.environ[EXECUTED] = done
+        done = None
+    if done is None:  # the body streams from the query process; a cut is known before
+        answer = service.execute(prepared, fmt, stream=True)
+    elif done.answer is None:
+        raise done.error  # type: ignore[misc]  # what running it raised
+    else:
+        answer = done.answer
     g.query_rows = answer.count  # for the access log
     g.query_truncated = answer.truncated
     chunks = answer.chunks
     keep = bool(cache) and not answer.truncated
-    head, finished = _read_up_to(chunks, max(WHOLE_BYTES, cache.max_entry_bytes if keep
-                                             else 0))  # type: ignore[union-attr]
+    if done is not None and done.head is not None:  # read already, as below
+        if done.error is not None:
+            raise done.error
+        head, finished = done.head, done.finished
+    else:
+        head, finished = read_up_to(chunks, read_limit(cache, answer))
     if finished:
         body = b"".join(head)
         resp = Response(body, content_type=fmt.content_type)
@@ -246,9 +259,32 @@ def _evaluated(service, prepared, fmt: Format, etag: str,
 
 
 WHOLE_BYTES = 256 * 1024  # an answer up to this size is read whole before it is sent
+# the environ key of a query the serving layer's lean path (serving/lean) ran already and
+# hands over (an error, a cut or a large answer): the view goes on from there
+EXECUTED = "peerchange.lean.executed"
 
 
-def _read_up_to(chunks: Iterator[bytes], limit: int) -> tuple[list[bytes], bool]:
+@dataclass
+class Executed:
+    """A query run for this request before the app (see :data:`EXECUTED`): the error that
+    running it raised (``answer`` ``None``), or its answer and, when its first pieces were
+    read (:func:`read_up_to` with :func:`read_limit`), those pieces, whether that was all,
+    or the error that reading raised."""
+
+    etag: str
+    answer: Answer | None = None
+    error: BaseException | None = None
+    head: list[bytes] | None = None
+    finished: bool = False
+
+
+def read_limit(cache: AnswerCache | None, answer: Answer) -> int:
+    """How much of ``answer`` is read before its head is sent: the whole of it up to this."""
+    keep = bool(cache) and not answer.truncated
+    return max(WHOLE_BYTES, cache.max_entry_bytes if keep else 0)  # type: ignore[union-attr]
+
+
+def read_up_to(chunks: Iterator[bytes], limit: int) -> tuple[list[bytes], bool]:
     """The first pieces of ``chunks``, until they reach ``limit`` bytes, and whether that
     was all of it (then the answer can be kept, compressed whole, and its query process is
     free before the client reads it)."""
