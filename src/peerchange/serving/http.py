@@ -485,10 +485,11 @@ class Connection:
         """At shutdown: close the connection if it is between requests (the worker calls
         it after a short drain, in which a request already on its way is still served).
 
-        A connection that has not had its first request yet is left open: its client has
-        just connected to send one, which is read (within ``header_timeout``) and answered
-        with ``Connection: close``.
+        Left open: a connection that has not had its first request yet (its client has
+        just connected to send one, read within ``header_timeout`` and answered with
+        ``Connection: close``), and one whose next request's bytes the stream has received
+        but its read has not taken yet (closing it would drop a request the client sent).
         """
-        if self.idle and self.answered:
+        if self.idle and self.answered and not getattr(self.reader, "_buffer", None):
             with contextlib.suppress(Exception):
                 self.writer.close()
