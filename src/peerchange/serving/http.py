@@ -491,10 +491,9 @@ class Connection:
         """At shutdown: close the connection if it is between requests (the worker calls
         it after a short drain, in which a request already on its way is still served).
 
-        A connection that has not had its first request yet is left open: its client has
-        just connected to send one, which is read (within ``header_timeout``) and answered
-        with ``Connection: close``.
-        """
-        if self.idle and self.answered:
+        Left open: a connection before its first request (read within ``header_timeout``,
+        answered with ``Connection: close``), and one whose next request's bytes the stream
+        has received but not yet handed to a read (closing it would drop a sent request)."""
+        if self.idle and self.answered and not getattr(self.reader, "_buffer", None):
             with contextlib.suppress(Exception):
                 self.writer.close()

@@ -221,7 +221,12 @@ class Reloader:
 
     def _report_done_when_old_workers_stop(self, started: float, version: str,
                                            message: str, old_workers: set[int]) -> None:
-        """Write ``done`` once the workers serving the old app have exited (a thread)."""
+        """Write ``done`` once the workers serving the old app have exited (a thread; at
+        once, before the reload returns, when there are none)."""
+        if not old_workers:
+            with self._lock:
+                self._status("done", started, version, message)
+            return
         generation = self._generation
         deadline = time.monotonic() + max(self.settings.query_timeout, 0) + WORKER_STOP_SECONDS
 

@@ -14,10 +14,11 @@ and counted; the common ``/sparql`` requests are answered by an app thread witho
 (:mod:`peerchange.serving.lean_wire`).
 
 Its heartbeat (``notify``) runs on the loop every half second. On SIGTERM (gunicorn's
-graceful stop) it stops accepting, answers what arrives on open connections for a
-moment more (:data:`DRAIN_SECONDS`, each answer with ``Connection: close``), then closes
-the idle ones and lets the requests in hand finish within ``graceful_timeout``; then it
-stops its query processes.
+graceful stop) it stops accepting, answers what arrives on open connections (also those
+accepted just before, whose task has not started yet) for a moment more
+(:data:`DRAIN_SECONDS`, each answer with ``Connection: close``), then closes the idle ones
+and lets the requests in hand finish within ``graceful_timeout``; then it stops its query
+processes.
 """
 
 from __future__ import annotations
@@ -87,6 +88,9 @@ class BufferingWorker(Worker):  # type: ignore[misc]
         self.busy_lock = threading.Lock()
         self.jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.connections: set[Connection] = set()
+        # one task per accepted connection, from the accept on (a connection joins
+        # ``connections`` only once its streams are set up, a loop turn or two later)
+        self.handlers: set[asyncio.Task[None]] = set()
         self.accepting = False
         graph = getattr(services, "graph", None)
         # answers the app marked replayable, sent again by the loop (serving/fast_lane)
@@ -382,7 +386,9 @@ class BufferingWorker(Worker):  # type: ignore[misc]
             client.setblocking(False)
             if client.family in (socket.AF_INET, socket.AF_INET6):
                 client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self.loop.create_task(self._handle(client))
+            handler = self.loop.create_task(self._handle(client))
+            self.handlers.add(handler)
+            handler.add_done_callback(self.handlers.discard)
 
     async def _handle(self, client: socket.socket) -> None:
         try:
@@ -402,7 +408,13 @@ class BufferingWorker(Worker):  # type: ignore[misc]
                 self._resume_accepting()
 
     async def _shutdown(self) -> None:
-        """Stop accepting, close idle connections, let the requests in hand finish."""
+        """Stop accepting, close idle connections, let the requests in hand finish.
+
+        Every connection accepted is served, including one accepted just before the stop
+        whose task has not started yet (not yet in ``connections``): it is waited for as
+        a handler. Its client may have sent its request already: closing the socket unread
+        would reset the connection, an error the client cannot safely retry.
+        """
         self.stopping = True
         self._pause_accepting()
         now = time.monotonic()
@@ -410,7 +422,7 @@ class BufferingWorker(Worker):  # type: ignore[misc]
         # a request may be on its way on an idle kept-alive connection: it is served (with
         # "Connection: close") if it arrives within the drain; then idle ones are closed
         drained = now + min(DRAIN_SECONDS, self.settings.keepalive_timeout)
-        while self.connections and time.monotonic() < deadline:
+        while self.handlers and time.monotonic() < deadline:
             if time.monotonic() >= drained:
                 for connection in list(self.connections):
                     connection.close_if_idle()
