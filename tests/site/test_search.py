@@ -155,3 +155,18 @@ def test_names_are_compared_blind_to_case_and_punctuation():
 
     assert normalise("Role-Modelling  (Individual) ") == "role modelling individual"
     assert normalise("self_efficacy") == "self efficacy"
+
+
+@pytest.mark.slow  # a graph of its own
+def test_the_index_is_not_held_to_a_clients_deadline(make_app, tmp_path):
+    """The index is read once per data version under its own limit: a search answers even
+    where every query of a client is stopped at once (a graph of its own, so the index is
+    built here, not found from another app)."""
+    extra = tmp_path / "one.nt"
+    extra.write_text("<https://example.org/deadline-test> "
+                     "<http://www.w3.org/2000/01/rdf-schema#comment> \"x\" .\n")
+    app = make_app(extra_files=[str(extra)], query_timeout=1e-6)
+    client = app.test_client()
+    assert client.get("/sparql?query=ASK%20%7B%7D", headers=JSON).status_code == 503
+    resp = client.get("/search?q=role%20modelling", headers=JSON)
+    assert resp.status_code in (200, 303), resp.status_code

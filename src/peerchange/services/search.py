@@ -6,6 +6,14 @@ families, theoretical constructs, outcomes and works, each with every name it go
 IRI), read once per data version
 with ``queries/internal/site/search-labels.rq``. A search runs no query.
 
+The index query grows with the store (every labelled resource of every study: 474,718 rows
+and about 107 s of CPU at 10^7 triples), so it is not held to a client's query deadline:
+it runs under :data:`INDEX_TIMEOUT` and :data:`INDEX_MEMORY_MB` (or the service's own
+limits, when larger), once per
+data version, one build at a time (searches that arrive during a build wait for it instead
+of starting their own). The first search after a data version is then slow on a large
+store, but it answers.
+
 How a text matches, in order (names and text compared case- and punctuation-blind, so
 ``role modelling`` is ``role-modelling``):
 
@@ -23,7 +31,9 @@ name of one resource, or a single partial match); otherwise a face lists
 
 from __future__ import annotations
 
+import copy
 import re
+import threading
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, utils
@@ -45,6 +55,13 @@ MAX_HITS = 50
 MAX_SUGGESTIONS = 8
 #: The longest text searched (longer text is cut).
 MAX_TEXT = 200
+#: Seconds the index query may take (it is read once per data version, not per request).
+INDEX_TIMEOUT = 600.0
+#: Megabytes the index query's process may grow by (its 474,718 rows at 10^7 triples pass
+#: the 1,024 of a client's query).
+INDEX_MEMORY_MB = 3072
+#: One index build at a time in a process.
+_BUILDING = threading.Lock()
 
 
 def normalise(text: str) -> str:
@@ -112,7 +129,7 @@ def _entries(sparql: SparqlService) -> tuple[Entry, ...]:
     found: dict[str, dict[str, object]] = {}
     # ordered here, not by the engine (sorting 47,000 rows there took 3 s at 10^6):
     # a resource's names keep the order of kind, resource and name
-    rows = sorted(sparql.select(QUERY), key=lambda r: (
+    rows = sorted(_index_service(sparql).select(QUERY), key=lambda r: (
         r["kind"].value, r["resource"].value, r["name"].value))
     for row in rows:
         iri = row["resource"].value
@@ -142,6 +159,17 @@ def _entries(sparql: SparqlService) -> tuple[Entry, ...]:
     return tuple(entries)
 
 
+def _index_service(sparql: SparqlService) -> SparqlService:
+    """``sparql`` with limits of at least :data:`INDEX_TIMEOUT` seconds and
+    :data:`INDEX_MEMORY_MB` (no limit stays none)."""
+    index = copy.copy(sparql)
+    if sparql.timeout and sparql.timeout < INDEX_TIMEOUT:
+        index.timeout = INDEX_TIMEOUT
+    if sparql.query_memory_mb and sparql.query_memory_mb < INDEX_MEMORY_MB:
+        index.query_memory_mb = INDEX_MEMORY_MB
+    return index
+
+
 class SearchService:
     """Finds the resources of one loaded graph by name (see the module docstring)."""
 
@@ -150,8 +178,9 @@ class SearchService:
 
     @property
     def entries(self) -> tuple[Entry, ...]:
-        """Every searchable resource (read once per data version)."""
-        return _entries(self.sparql)
+        """Every searchable resource (read once per data version, one build at a time)."""
+        with _BUILDING:
+            return _entries(self.sparql)
 
     def search(self, text: str) -> SearchResult:
         """Return what ``text`` matches (see the module docstring)."""
