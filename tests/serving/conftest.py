@@ -7,6 +7,7 @@ Session-wide servers come from ``start_live_server`` in tests/conftest.py;
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -103,20 +104,46 @@ def sparql_post(query: str, *, accept: str = "text/csv", extra: str = "") -> byt
             f"Connection: close\r\n{extra}\r\n").encode("latin-1") + body
 
 
-def read_response(sock: socket.socket, timeout: float = 10.0) -> tuple[int, dict[str, str],
-                                                                       bytes]:
-    """Read exactly one answer with a Content-Length from a kept-alive connection."""
+def read_message(sock: socket.socket, timeout: float = 10.0) -> tuple[bytes, bytes]:
+    """Read exactly one answer from a kept-alive connection: its head (without the blank
+    line) and its body, read by Content-Length or, when chunked, to the last chunk and
+    joined (the pieces' sizes depend on timing, the body not)."""
     sock.settimeout(timeout)
     data = b""
     while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise ConnectionError(f"closed after {data!r}")
-        data += chunk
-    status, headers, body = split_head(data)
-    while len(body) < int(headers.get("content-length", "0")):
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise ConnectionError("closed in the body")
-        body += chunk
+        data += _more(sock, data)
+    head, _, body = data.partition(b"\r\n\r\n")
+    if re.search(rb"(?im)^transfer-encoding:\s*chunked", head):
+        while not body.endswith(b"\r\n0\r\n\r\n"):
+            body += _more(sock, head)
+        return head, _dechunked(body)
+    length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    size = int(length.group(1)) if length else 0
+    while len(body) < size:
+        body += _more(sock, head)
+    return head, body
+
+
+def _more(sock: socket.socket, so_far: bytes) -> bytes:
+    chunk = sock.recv(65536)
+    if not chunk:
+        raise ConnectionError(f"closed after {so_far[:200]!r}")
+    return chunk
+
+
+def _dechunked(data: bytes) -> bytes:
+    out = []
+    while True:
+        size, _, data = data.partition(b"\r\n")
+        if int(size, 16) == 0:
+            return b"".join(out)
+        out.append(data[:int(size, 16)])
+        data = data[int(size, 16) + 2:]
+
+
+def read_response(sock: socket.socket, timeout: float = 10.0) -> tuple[int, dict[str, str],
+                                                                       bytes]:
+    """Read exactly one answer from a kept-alive connection: status, headers, body."""
+    head, body = read_message(sock, timeout)
+    status, headers, _ = split_head(head)
     return status, headers, body

@@ -9,7 +9,6 @@ One worker per server, so that every repeat meets the lane that kept the first a
 from __future__ import annotations
 
 import json
-import re
 import socket
 import time
 
@@ -17,7 +16,7 @@ import pytest
 import requests
 
 from tests.conftest import free_port, start_server, stop_and_check
-from tests.serving.conftest import connect
+from tests.serving.conftest import connect, read_message
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -38,19 +37,8 @@ def post(query: str, **headers: str) -> bytes:
 
 
 def raw_answer(sock: socket.socket) -> bytes:
-    """One whole answer (head and Content-Length body) from a kept-alive connection."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        assert chunk, data
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
-    size = int(length.group(1)) if length else 0
-    while len(body) < size:
-        chunk = sock.recv(65536)
-        assert chunk
-        body += chunk
+    """One whole answer (head and body) from a kept-alive connection."""
+    head, body = read_message(sock)
     return head + b"\r\n\r\n" + body
 
 

@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from tests.conftest import free_port, start_server, stop_and_check
-from tests.serving.conftest import connect, read_all
+from tests.serving.conftest import connect, read_all, read_message
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -62,41 +62,13 @@ def form(query: str, extra: str = "") -> bytes:
 
 
 def read_answer(sock: socket.socket) -> bytes:
-    """One whole answer (a Content-Length or chunked body) from a kept-alive connection."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        assert chunk, data
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
-    if length is not None or re.search(rb"(?im)^HTTP/1.1 304", head):
-        size = int(length.group(1)) if length else 0
-        while len(body) < size:
-            chunk = sock.recv(65536)
-            assert chunk
-            body += chunk
-    else:  # chunked: until the last chunk; the pieces' sizes depend on timing, the body not
-        while not body.endswith(b"\r\n0\r\n\r\n"):
-            chunk = sock.recv(65536)
-            assert chunk
-            body += chunk
-        body = dechunked(body)
-    # how the body is framed depends on timing too: the worker sends a Content-Length when
-    # the whole answer is in before its head goes out, chunks when it is not (a loaded
-    # machine); either is the same answer, so the framing headers are left out
+    """One whole answer from a kept-alive connection, its body unchunked. How the body is
+    framed depends on timing: the worker sends a Content-Length when the whole answer is in
+    before its head goes out, chunks when it is not (a loaded machine); either is the same
+    answer, so the framing headers are left out."""
+    head, body = read_message(sock)
     head = re.sub(rb"(?im)\r\n(content-length|transfer-encoding):[^\r]*", b"", head)
     return head + b"\r\n\r\n" + body
-
-
-def dechunked(data: bytes) -> bytes:
-    out = []
-    while True:
-        size, _, data = data.partition(b"\r\n")
-        if int(size, 16) == 0:
-            return b"".join(out)
-        out.append(data[:int(size, 16)])
-        data = data[int(size, 16) + 2:]
 
 
 def ask(srv, request: bytes) -> bytes:
