@@ -25,13 +25,15 @@ def per_data_version(maxsize: int = 8) -> Callable[
         Callable[Concatenate[SparqlService, P], R]]:
     """Decorate ``f(sparql, *args)`` to compute once per (data version, ``args``).
 
-    ``args`` must be hashable; the oldest answer is dropped beyond ``maxsize``. Two threads
-    asking at once may both compute; the answers are the same.
+    ``args`` must be hashable; the oldest answer is dropped beyond ``maxsize``. One thread
+    computes a key at a time: others asking for it meanwhile wait for its answer instead of
+    computing it again (on a large store some of these take minutes, e.g. the search index).
     """
 
     def decorate(f: Callable[Concatenate[SparqlService, P], R]
                  ) -> Callable[Concatenate[SparqlService, P], R]:
         answers: dict[tuple[Hashable, ...], R] = {}
+        computing: dict[tuple[Hashable, ...], threading.Lock] = {}
         lock = threading.Lock()
 
         @functools.wraps(f)
@@ -40,11 +42,22 @@ def per_data_version(maxsize: int = 8) -> Callable[
             with lock:
                 if key in answers:
                     return answers[key]
-            answer = f(sparql, *args, **kwargs)
-            with lock:
-                while len(answers) >= maxsize:
-                    answers.pop(next(iter(answers)))
-                answers[key] = answer
+                flight = computing.setdefault(key, threading.Lock())
+            with flight:
+                with lock:
+                    if key in answers:  # computed by the thread this one waited for
+                        return answers[key]
+                try:
+                    answer = f(sparql, *args, **kwargs)
+                except BaseException:
+                    with lock:
+                        computing.pop(key, None)
+                    raise
+                with lock:
+                    while len(answers) >= maxsize:
+                        answers.pop(next(iter(answers)))
+                    answers[key] = answer
+                    computing.pop(key, None)
             return answer
 
         return cached

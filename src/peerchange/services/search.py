@@ -9,10 +9,9 @@ with ``queries/internal/site/search-labels.rq``. A search runs no query.
 The index query grows with the store (every labelled resource of every study: 474,718 rows
 and about 107 s of CPU at 10^7 triples), so it is not held to a client's query deadline:
 it runs under :data:`INDEX_TIMEOUT` and :data:`INDEX_MEMORY_MB` (or the service's own
-limits, when larger), once per
-data version, one build at a time (searches that arrive during a build wait for it instead
-of starting their own). The first search after a data version is then slow on a large
-store, but it answers.
+limits, when larger), once per data version; searches that arrive during the build wait
+for it (:func:`peerchange.services.memo.per_data_version`). The first search after a data
+version is then slow on a large store, but it answers.
 
 How a text matches, in order (names and text compared case- and punctuation-blind, so
 ``role modelling`` is ``role-modelling``):
@@ -33,7 +32,6 @@ from __future__ import annotations
 
 import copy
 import re
-import threading
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, utils
@@ -60,8 +58,6 @@ INDEX_TIMEOUT = 600.0
 #: Megabytes the index query's process may grow by (its 474,718 rows at 10^7 triples pass
 #: the 1,024 of a client's query).
 INDEX_MEMORY_MB = 3072
-#: One index build at a time in a process.
-_BUILDING = threading.Lock()
 
 
 def normalise(text: str) -> str:
@@ -179,8 +175,7 @@ class SearchService:
     @property
     def entries(self) -> tuple[Entry, ...]:
         """Every searchable resource (read once per data version, one build at a time)."""
-        with _BUILDING:
-            return _entries(self.sparql)
+        return _entries(self.sparql)
 
     def search(self, text: str) -> SearchResult:
         """Return what ``text`` matches (see the module docstring)."""
