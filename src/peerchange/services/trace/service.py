@@ -48,6 +48,7 @@ from peerchange.services.trace.traces import ReverseTrace, Trace
 TRACE_CACHE_SIZE = 64
 #: How many names of mechanisms (IRIs, slugs) it remembers per data version.
 NAMED_CACHE_SIZE = 1024
+_MISSING = object()  # a key not remembered (None is a remembered answer)
 
 T = TypeVar("T")
 
@@ -155,14 +156,7 @@ class TraceService:
         :raise MechanismNotFound: with the closest mechanisms as suggestions.
         """
         cache = self._current()
-        with self._lock:
-            named = cache.named.get(text, False)
-        if named is False:
-            named = self._named_mechanism(text)
-            with self._lock:
-                cache.named[text] = named
-                while len(cache.named) > NAMED_CACHE_SIZE:
-                    cache.named.popitem(last=False)
+        named = self._remembered(cache.named, text, lambda: self._named_mechanism(text))
         found = named if named is not None else lookup.find_mechanism(self.mechanisms(), text)
         with self._lock:  # the IRI names it too (the web resolves a slug, then its IRI)
             cache.named[found.iri] = found
@@ -198,15 +192,8 @@ class TraceService:
 
         :raise WorkNotFound: with the closest keys as suggestions.
         """
-        cache = self._current()
-        with self._lock:
-            named = cache.works.get(key, False)
-        if named is False:
-            named = scoped.work_by_key(self.sparql, key)
-            with self._lock:
-                cache.works[key] = named
-                while len(cache.works) > NAMED_CACHE_SIZE:
-                    cache.works.popitem(last=False)
+        named = self._remembered(self._current().works, key,
+                                 lambda: scoped.work_by_key(self.sparql, key))
         return named if named is not None else lookup.find_work(self.all_works(), key)
 
     # -- traces -------------------------------------------------------------
@@ -287,6 +274,20 @@ class TraceService:
         details = scoped.details(self.sparql, row_iris(found))
         hood = Neighbourhood(found, self.statuses(), details.works, details.labels)
         return hood, details
+
+    def _remembered(self, table: OrderedDict[str, Any], key: str,
+                    compute: Callable[[], Any]) -> Any:
+        """``table[key]``, computed once (``None`` is an answer too) and kept among the
+        last :data:`NAMED_CACHE_SIZE` keys."""
+        with self._lock:
+            value = table.get(key, _MISSING)
+        if value is _MISSING:
+            value = compute()
+            with self._lock:
+                table[key] = value
+                while len(table) > NAMED_CACHE_SIZE:
+                    table.popitem(last=False)
+        return value
 
     def _cached(self, table: OrderedDict[str, _Built], key: str) -> _Built | None:
         with self._lock:
