@@ -194,3 +194,25 @@ def test_an_exception_through_the_app_is_logged_as_500(access_lines):
     with pytest.raises(RuntimeError):
         app.test_client().get("/boom", buffered=True)
     assert _only(access_lines)["status"] == 500
+
+
+def test_a_filter_on_the_access_logger_still_applies(client, restore_logger):
+    """The access log's own stream gets each line directly only while nothing else is
+    set up on the logger: a filter an operator adds (here one that drops /health) is
+    honoured, as it would be with every line logged as a record."""
+    out = io.StringIO()
+    configure_access_log(True, stream=out)
+    client.get("/health", buffered=True)
+    assert len(out.getvalue().splitlines()) == 1
+
+    def not_health(record: logging.LogRecord) -> bool:
+        return '"route":"health"' not in record.getMessage()
+
+    restore_logger.addFilter(not_health)
+    try:
+        client.get("/health", buffered=True)
+        client.get("/sparql", query_string={"query": "ASK {}"}, buffered=True)
+    finally:
+        restore_logger.removeFilter(not_health)
+    routes = [json.loads(line)["route"] for line in out.getvalue().splitlines()]
+    assert routes == ["health", "sparql"]
