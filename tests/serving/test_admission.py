@@ -112,3 +112,24 @@ def test_the_table_is_shared_with_forked_workers():
         os.kill(pid, 9)
         os.waitpid(pid, 0)
     clients.admit("a", "/sparql")  # and is freed when the child is gone
+
+
+def test_a_held_lock_holds_up_only_the_clients_of_its_part(monkeypatch):
+    """A worker that stops while it holds the table's lock (descheduled, or waiting for
+    its own interpreter lock) must not hold up every other worker's clients: only those
+    whose slots share its part of the table wait (and, past LOCK_SECONDS, are let in
+    without the table)."""
+    monkeypatch.setattr(admission, "LOCK_SECONDS", 0.05)
+    clients = table(client_concurrency=4, client_seconds=0)
+    first = next(f"10.0.0.{n}" for n in range(256))
+    other = next(f"10.0.1.{n}" for n in range(256) if clients._part(admission._key(
+        f"10.0.1.{n}")) != clients._part(admission._key(first)))
+    lock = clients._locks[clients._part(admission._key(first))]
+    assert lock.acquire(timeout=1)  # as a stopped worker would hold it
+    try:
+        assert clients.admit(first, "/sparql").exempt  # waited, then let in without it
+        lease = clients.admit(other, "/sparql")
+        assert not lease.exempt  # its part's lock was free: counted as usual
+        clients.release(lease, 0.0)
+    finally:
+        lock.release()

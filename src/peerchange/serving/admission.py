@@ -7,13 +7,18 @@ trusted proxy (:func:`client_address`); a header sent by any other peer is never
 :class:`ClientTable` holds, per client, the requests it has queued or running
 (``client_concurrency``) and the seconds of app time it used in the last ``client_window``
 seconds (``client_seconds``). It lives in shared memory (``multiprocessing`` raw arrays and
-one lock) made by the gunicorn master before it forks, so every worker sees the same
+locks) made by the gunicorn master before it forks, so every worker sees the same
 budgets. Its size is fixed: :data:`SLOTS` clients (about 4 MB at the default
-concurrency). A client's slot is found by a hash of its address with :data:`PROBES` linear
-probes; a slot whose client has nothing running and no time left in the window is reused.
+concurrency), in :data:`STRIPES` parts with a lock each: a client's part and its slot in
+it are found by a hash of its address, with :data:`PROBES` linear probes inside the part;
+a slot whose client has nothing running and no time left in the window is reused.
 When all probed slots are held by other busy clients (more than :data:`SLOTS` busy
 clients, or a hash collision), the client shares the first probed slot, and so its
 budget, with the client there: budgets then err on the strict side, never the lenient.
+Each request takes its part's lock twice (admitted, released): with one lock for the whole
+table, a worker that lost the processor (or its own interpreter lock) while holding it
+held up every other worker's requests, whoever their clients; now only requests of clients
+in the same part wait for each other.
 
 A running request is a *lease* (the worker's pid and the lease's start): a worker that dies
 (killed, crashed) leaves leases whose pid is gone, and they are freed at the next look, so a
@@ -38,6 +43,7 @@ from peerchange.core.errors import TooManyRequests
 
 SLOTS = 4096
 PROBES = 8
+STRIPES = 64  # the table's parts, each with its own lock (64 slots each by default)
 BUCKETS = 12  # the window is kept as this many buckets (a sliding window of 1/12 steps)
 MAX_LEASES = 64  # the most concurrent requests one client can be allowed (per slot)
 LOCK_SECONDS = 1.0  # a lock not got in this time: admit without the table (fail open)
@@ -143,7 +149,9 @@ class ClientTable:
         self.seconds = settings.client_seconds
         self.window = max(settings.client_window, 1e-3)
         self.width = self.window / BUCKETS
-        self._lock = multiprocessing.Lock()
+        self.stripes = max(1, min(STRIPES, slots // PROBES))
+        self.part = slots // self.stripes  # slots per part (any remainder is not used)
+        self._locks = [multiprocessing.Lock() for _ in range(self.stripes)]
         self._keys = multiprocessing.RawArray("q", slots)
         self._lease_pid = multiprocessing.RawArray("q", slots * max(self.leases, 1))
         self._bucket_id = multiprocessing.RawArray("q", slots * BUCKETS)
@@ -171,9 +179,14 @@ class ClientTable:
     def _idle(self, slot: int, now_bucket: int) -> bool:
         return self._live_leases(slot) == 0 and not self._window(slot, now_bucket)
 
+    def _part(self, key: int) -> int:
+        return (key & 0x7FFFFFFFFFFFFFFF) % self.stripes
+
     def _slot(self, key: int, now_bucket: int) -> int:
-        start = (key & 0x7FFFFFFFFFFFFFFF) % self.slots
-        probes = [(start + i) % self.slots for i in range(min(PROBES, self.slots))]
+        base = self._part(key) * self.part
+        offset = ((key & 0x7FFFFFFFFFFFFFFF) // self.stripes) % self.part
+        start = base + offset
+        probes = [base + (offset + i) % self.part for i in range(min(PROBES, self.part))]
         for slot in probes:
             if self._keys[slot] == key:
                 return slot
@@ -204,11 +217,13 @@ class ClientTable:
         if (path in EXEMPT_PATHS or path.startswith(EXEMPT_PREFIXES)
                 or (not self.leases and self.seconds <= 0)):
             return Lease(-1, -1, now, exempt=True)
-        if not self._lock.acquire(timeout=LOCK_SECONDS):
+        key = _key(client)
+        lock = self._locks[self._part(key)]
+        if not lock.acquire(timeout=LOCK_SECONDS):
             return Lease(-1, -1, now, exempt=True)
         try:
             now_bucket = int(now / self.width)
-            slot = self._slot(_key(client), now_bucket)
+            slot = self._slot(key, now_bucket)
             if self.seconds > 0:
                 buckets = self._window(slot, now_bucket)
                 used = sum(s for _, s in buckets)
@@ -228,7 +243,7 @@ class ClientTable:
                 self._lease_pid[index] = os.getpid()
             return Lease(slot, index, now)
         finally:
-            self._lock.release()
+            lock.release()
 
     def _over_time(self, buckets: list[tuple[int, float]], used: float,
                    now: float) -> TooManyRequests:
@@ -250,7 +265,8 @@ class ClientTable:
         """Give back ``lease`` and charge ``seconds`` of app time to its client."""
         if lease.exempt:
             return
-        if not self._lock.acquire(timeout=LOCK_SECONDS):
+        lock = self._locks[lease.slot // self.part]
+        if not lock.acquire(timeout=LOCK_SECONDS):
             return
         try:
             if lease.index >= 0 and self._lease_pid[lease.index] == os.getpid():
@@ -264,5 +280,5 @@ class ClientTable:
                     self._used[i] = 0.0
                 self._used[i] += seconds
         finally:
-            self._lock.release()
+            lock.release()
 
