@@ -14,7 +14,7 @@ from peerchange.core.knowledge_graph import KnowledgeGraph
 from peerchange.services.canned import CannedQueryService
 from peerchange.services.dataset_description import DatasetDescriptionService
 from peerchange.services.diagram import DiagramService
-from peerchange.services.dumps import DumpService
+from peerchange.services.dumps import DumpService, default_cache_dir
 from peerchange.services.home import HomeService
 from peerchange.services.resources import ResourceService
 from peerchange.services.search import SearchService
@@ -61,6 +61,6 @@ def build_services(settings: Settings, graph: KnowledgeGraph) -> Services:
         description=DatasetDescriptionService(sparql),
         dumps=DumpService(sparql, settings.dumps_dir or None),
         diagram=DiagramService(sparql),
-        search=SearchService(sparql),
+        search=SearchService(sparql, settings.dumps_dir or default_cache_dir()),
         home=HomeService(sparql),
     )

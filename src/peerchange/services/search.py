@@ -3,15 +3,23 @@
 The searchable resources are the change mechanisms, their components, the theories, theory
 families, theoretical constructs, outcomes and works, each with every name it goes by
 (labels, alternative labels, a work's title and reference key, the last segment of the
-IRI), read once per data version
-with ``queries/internal/site/search-labels.rq``. A search runs no query.
+IRI): the index of :mod:`peerchange.services.search_index`, built once per data version
+(read from the store, or from the file a server wrote for that data version) when the
+first search asks for it. A search runs no query.
 
-The index query grows with the store (every labelled resource of every study: 474,718 rows
-and about 107 s of CPU at 10^7 triples), so it is not held to a client's query deadline:
-it runs under :data:`INDEX_TIMEOUT` and :data:`INDEX_MEMORY_MB` (or the service's own
-limits, when larger), once per data version; searches that arrive during the build wait
-for it (:func:`peerchange.services.memo.per_data_version`). The first search after a data
-version is then slow on a large store, but it answers.
+The index grows with the store (every labelled resource of every study: 232,683 entries
+at 10^7 triples): building it is not held to a client's query deadline, and searches that
+arrive during the build wait for it (:func:`peerchange.services.memo.per_data_version`).
+The first search of a data version is then slow on a large store (about 63 s of CPU at
+10^7 to read the store, about 5 s from the file), but it answers.
+
+A search reads every name once in C (rapidfuzz's ``process.extract`` with a score cutoff,
+and Python's substring test), not a Python call per name. At 10^7 triples (552,332 names)
+that is no time for an exact name, 0.45-1.3 s of CPU for words found in names, 1.1-2.6 s
+for a text that matches nothing (its suggestions are scored too), up to about 7 s for a
+200-character text matching nothing (bench/results/search10m.md). The answers of the last
+:data:`MAX_REMEMBERED` texts are remembered per data version, so a text asked again (or by
+several readers at once) is matched once.
 
 How a text matches, in order (names and text compared case- and punctuation-blind, so
 ``role modelling`` is ``role-modelling``):
@@ -30,21 +38,26 @@ name of one resource, or a single partial match); otherwise a face lists
 
 from __future__ import annotations
 
-import copy
-import re
-from dataclasses import dataclass, field
+import heapq
+from dataclasses import dataclass
+from pathlib import Path
 
-from rapidfuzz import fuzz, utils
+from rapidfuzz import fuzz, process, utils
 
 from peerchange.services.memo import per_data_version
+from peerchange.services.search_index import (
+    INDEX_MEMORY_MB,
+    INDEX_TIMEOUT,
+    KIND_NAMES,
+    KINDS,
+    QUERY,
+    Entry,
+    Index,
+    build_index,
+    normalise,
+)
 from peerchange.services.sparql import SparqlService
 
-QUERY = "internal/site/search-labels"
-#: The kinds of resource searched, in the order results are listed.
-KINDS = ("mechanism", "component", "theory", "family", "construct", "outcome", "work")
-KIND_NAMES = {"mechanism": "change mechanism", "component": "mechanism component",
-              "theory": "theory", "family": "theory family",
-              "construct": "theoretical construct", "outcome": "outcome", "work": "work"}
 #: A fuzzy match needs this score (0-100); a suggestion this one.
 MATCH_SCORE = 88
 SUGGEST_SCORE = 55
@@ -53,37 +66,8 @@ MAX_HITS = 50
 MAX_SUGGESTIONS = 8
 #: The longest text searched (longer text is cut).
 MAX_TEXT = 200
-#: Seconds the index query may take (it is read once per data version, not per request).
-INDEX_TIMEOUT = 600.0
-#: Megabytes the index query's process may grow by (its 474,718 rows at 10^7 triples pass
-#: the 1,024 of a client's query).
-INDEX_MEMORY_MB = 3072
-
-
-def normalise(text: str) -> str:
-    """Fold case and punctuation: ``Role-Modelling  (x)`` → ``role modelling x``."""
-    return " ".join(re.sub(r"[\W_]+", " ", text.casefold()).split())
-
-
-@dataclass(frozen=True)
-class Entry:
-    """A searchable resource: its IRI, kind, the label shown, a work's key, its names."""
-
-    iri: str
-    kind: str
-    label: str
-    key: str | None = None
-    names: tuple[str, ...] = ()
-    folded: tuple[str, ...] = field(default=(), repr=False, compare=False)
-
-    @property
-    def kind_name(self) -> str:
-        return KIND_NAMES.get(self.kind, self.kind)
-
-    @property
-    def slug(self) -> str:
-        """The last segment of the IRI (a mechanism's trace slug)."""
-        return self.iri.rstrip("/").rsplit("/", 1)[-1]
+#: The answers of this many texts (folded) are remembered per data version.
+MAX_REMEMBERED = 256
 
 
 @dataclass(frozen=True)
@@ -121,61 +105,30 @@ class SearchResult:
 
 
 @per_data_version()
-def _entries(sparql: SparqlService) -> tuple[Entry, ...]:
-    found: dict[str, dict[str, object]] = {}
-    # ordered here, not by the engine (sorting 47,000 rows there took 3 s at 10^6):
-    # a resource's names keep the order of kind, resource and name
-    rows = sorted(_index_service(sparql).select(QUERY), key=lambda r: (
-        r["kind"].value, r["resource"].value, r["name"].value))
-    for row in rows:
-        iri = row["resource"].value
-        kind = row["kind"].value
-        entry = found.setdefault(iri, {"kind": kind, "names": [], "key": None, "label": ""})
-        if KINDS.index(kind) < KINDS.index(str(entry["kind"])):
-            entry["kind"] = kind
-        if "key" in row:
-            entry["key"] = row["key"].value
-        name = row["name"].value.strip()
-        if "labelled" in row and name and (not entry["label"] or name < str(entry["label"])):
-            entry["label"] = name
-        names = entry["names"]
-        assert isinstance(names, list)
-        if name and name not in names:
-            names.append(name)
-    entries = []
-    for iri, e in found.items():
-        names = tuple(e["names"])  # type: ignore[arg-type]
-        slug = iri.rstrip("/").rsplit("/", 1)[-1]
-        if e["kind"] != "work" and slug not in names:
-            names += (slug,)  # a mechanism's trace slug, the end of any IRI
-        label = str(e["label"] or (names[0] if names else iri))
-        entries.append(Entry(iri, str(e["kind"]), label, e["key"],  # type: ignore[arg-type]
-                             names, tuple(normalise(n) for n in names)))
-    entries.sort(key=lambda x: (KINDS.index(x.kind), x.label.casefold(), x.iri))
-    return tuple(entries)
-
-
-def _index_service(sparql: SparqlService) -> SparqlService:
-    """``sparql`` with limits of at least :data:`INDEX_TIMEOUT` seconds and
-    :data:`INDEX_MEMORY_MB` (no limit stays none)."""
-    index = copy.copy(sparql)
-    if sparql.timeout and sparql.timeout < INDEX_TIMEOUT:
-        index.timeout = INDEX_TIMEOUT
-    if sparql.query_memory_mb and sparql.query_memory_mb < INDEX_MEMORY_MB:
-        index.query_memory_mb = INDEX_MEMORY_MB
-    return index
+def _index(sparql: SparqlService, cache_dir: str | None) -> Index:
+    return build_index(sparql, cache_dir)
 
 
 class SearchService:
-    """Finds the resources of one loaded graph by name (see the module docstring)."""
+    """Finds the resources of one loaded graph by name (see the module docstring).
 
-    def __init__(self, sparql: SparqlService) -> None:
+    :param cache_dir: the folder the index is kept in across restarts (the dumps'
+        folder); ``None``: built in memory only.
+    """
+
+    def __init__(self, sparql: SparqlService, cache_dir: str | Path | None = None) -> None:
         self.sparql = sparql
+        self.cache_dir = str(cache_dir) if cache_dir else None
+
+    @property
+    def index(self) -> Index:
+        """The index (built once per data version, one build at a time)."""
+        return _index(self.sparql, self.cache_dir)
 
     @property
     def entries(self) -> tuple[Entry, ...]:
-        """Every searchable resource (read once per data version, one build at a time)."""
-        return _entries(self.sparql)
+        """Every searchable resource, ordered by kind, label and IRI."""
+        return self.index.entries
 
     def search(self, text: str) -> SearchResult:
         """Return what ``text`` matches (see the module docstring)."""
@@ -183,45 +136,60 @@ class SearchService:
         query = normalise(text)
         if not query:
             return SearchResult(text)
-        exact = [Hit(e, 100.0, e.names[i], exact=True) for e in self.entries
-                 for i in _exact_index(e, query)]
-        if exact:
-            return SearchResult(text, tuple(exact[:MAX_HITS]))
-        scored = [_score(e, query) for e in self.entries]
-        hits = sorted((h for h in scored if h.score >= MATCH_SCORE), key=_rank)
-        if hits:
-            return SearchResult(text, tuple(hits[:MAX_HITS]))
-        near = sorted((h for h in scored if h.score >= SUGGEST_SCORE), key=_rank)
-        return SearchResult(text, suggestions=tuple(near[:MAX_SUGGESTIONS]))
+        hits, suggestions = _match(self.sparql, self.cache_dir, query)
+        return SearchResult(text, hits, suggestions)
 
 
-def _exact_index(entry: Entry, query: str) -> list[int]:
-    """The index of the first name of ``entry`` equal to ``query`` (a list of 0 or 1)."""
-    for i, name in enumerate(entry.folded):
-        if name == query:
-            return [i]
-    return []
+@per_data_version(maxsize=MAX_REMEMBERED)
+def _match(sparql: SparqlService, cache_dir: str | None, query: str
+           ) -> tuple[tuple[Hit, ...], tuple[Hit, ...]]:
+    """The hits and suggestions of a folded text (remembered: see the module docstring)."""
+    index = _index(sparql, cache_dir)
+    exact = index.exact(query)
+    if exact:
+        return tuple(Hit(entry, 100.0, name, exact=True)
+                     for entry, name in exact[:MAX_HITS]), ()
+    hits = _best(index, query, MATCH_SCORE, MAX_HITS)
+    if hits:
+        return hits, ()
+    return (), _best(index, query, SUGGEST_SCORE, MAX_SUGGESTIONS)
 
 
-def _score(entry: Entry, query: str) -> Hit:
-    """The best score of ``query`` against the names of ``entry``: 95-99 when every word
-    of the query is in a name (a whole-word match scores higher), else the fuzzy score."""
+def _best(index: Index, query: str, cutoff: float, limit: int) -> tuple[Hit, ...]:
+    """The ``limit`` best entries scoring at least ``cutoff``, best first.
+
+    A name scores 95-99 when every word of the query is in it (a whole-word match scores
+    higher), else its fuzzy score (rapidfuzz ``WRatio``); an entry scores its best name's
+    (of equals, its first). Ties keep the index's order.
+    """
     words = query.split()
-    best = Hit(entry, 0.0, entry.label)
-    for name, folded in zip(entry.names, entry.folded, strict=True):
-        if all(w in folded for w in words):
-            whole = all(w in folded.split() for w in words)
-            score = 99.0 if folded.startswith(query) else 97.0 if whole else 95.0
-        else:
-            score = fuzz.WRatio(query, folded, processor=utils.default_process)
-        if score > best.score:
-            best = Hit(entry, score, name)
-    return best
+    folded = index.folded
+    contained = [i for i, name in enumerate(folded) if words[0] in name]
+    for word in words[1:]:
+        contained = [i for i in contained if word in folded[i]]
+    scores: dict[int, float] = {}
+    for i in contained:
+        name = folded[i]
+        whole = all(w in name.split() for w in words)
+        scores[i] = 99.0 if name.startswith(query) else 97.0 if whole else 95.0
+    for _, score, i in process.extract(utils.default_process(query), index.processed,
+                                       scorer=fuzz.WRatio, processor=None,
+                                       score_cutoff=cutoff, limit=None):
+        scores.setdefault(i, score)
+    best: dict[int, int] = {}  # entry → its best name
+    for i in sorted(scores):
+        n = index.owner[i]
+        if n not in best or scores[i] > scores[best[n]]:
+            best[n] = i
+    entries = index.entries
+    top = heapq.nsmallest(limit, sorted(best), key=lambda n: (
+        -scores[best[n]], KINDS.index(entries[n].kind), entries[n].label.casefold()))
+    hits = []
+    for n in top:
+        entry, name = index.name_at(best[n])
+        hits.append(Hit(entry, scores[best[n]], name))
+    return tuple(hits)
 
 
-def _rank(hit: Hit) -> tuple[float, int, str]:
-    return (-hit.score, KINDS.index(hit.entry.kind), hit.entry.label.casefold())
-
-
-__all__ = ["Entry", "Hit", "KINDS", "KIND_NAMES", "SearchResult", "SearchService",
-           "normalise"]
+__all__ = ["INDEX_MEMORY_MB", "INDEX_TIMEOUT", "QUERY", "Entry", "Hit", "KINDS",
+           "KIND_NAMES", "SearchResult", "SearchService", "normalise"]
