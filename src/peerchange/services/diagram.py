@@ -93,14 +93,14 @@ class DiagramService:
         return _neighbourhood(self.sparql, iri, diagram_engine.find_engine())
 
 
-@per_data_version()
+@per_data_version(shared=True)
 def _models(sparql: SparqlService) -> list[tuple[str, str]]:
     rows = sparql.select("internal/diagram/models")
     return [(r["model"].value, r["label"].value if "label" in r else _slug(r["model"].value))
             for r in rows]
 
 
-@per_data_version()
+@per_data_version(shared=True)
 def _legend(sparql: SparqlService) -> list[LegendEntry]:
     rows = sparql.select("internal/trace/evidence-statuses")
     entries = {r["notation"].value: LegendEntry(
@@ -114,7 +114,7 @@ def _legend(sparql: SparqlService) -> list[LegendEntry]:
     return [entries[k] for k in STATUS_ORDER if k in entries]
 
 
-@per_data_version()
+@per_data_version(shared=True)
 def _founding(sparql: SparqlService) -> dict[str, tuple[str, ...]]:
     found: dict[str, list[str]] = {}
     for r in sparql.select("internal/diagram/founding-texts"):

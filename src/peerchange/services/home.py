@@ -121,7 +121,7 @@ def _models(sparql: SparqlService) -> tuple[ChangeModel, ...]:
     return tuple(models)
 
 
-@per_data_version()
+@per_data_version(shared=True)
 def _summary(sparql: SparqlService) -> HomeSummary:
     row = sparql.select(QUERIES + "home-counts")[0]
     counts = {name: int(row[name].value) if name in row else 0 for name in COUNTS}

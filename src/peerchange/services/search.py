@@ -104,7 +104,7 @@ class SearchResult:
         return None
 
 
-@per_data_version()
+@per_data_version(shared=True)
 def _index(sparql: SparqlService, cache_dir: str | None) -> Index:
     return build_index(sparql, cache_dir)
 

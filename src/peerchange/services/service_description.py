@@ -83,7 +83,7 @@ def _default_dataset(service: SparqlService, backend: str = "") -> list[ox.Tripl
     return triples
 
 
-@per_data_version(maxsize=4)
+@per_data_version(maxsize=4, shared=True)
 def prefix_declarations(sparql: SparqlService, subject: ox.NamedNode | ox.BlankNode
                         ) -> list[ox.Triple]:
     """``subject sh:declare [sh:prefix ...; sh:namespace ...]`` for each published prefix."""

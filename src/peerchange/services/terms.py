@@ -110,14 +110,14 @@ class LabelLookup:
         return add_labels(triples, self.of)
 
 
-@per_data_version()
+@per_data_version(shared=True)
 def labels(sparql: SparqlService) -> LabelLookup:
     """The labels of the graph behind ``sparql``, looked up per IRI (one lookup per data
     version and IRI, shared by the services over the same data)."""
     return LabelLookup(sparql)
 
 
-@per_data_version()
+@per_data_version(shared=True)
 def published_context(sparql: SparqlService) -> dict[str, Any]:
     """The published JSON-LD context document (``{"@context": {...}}``) of the graph behind
     ``sparql``: the published prefixes, then one term per property of the ontology."""

@@ -38,6 +38,7 @@ from gunicorn.workers.base import Worker
 from peerchange.core import execution, metrics
 from peerchange.core.config import Settings
 from peerchange.core.errors import ServerBusy
+from peerchange.services import memo
 from peerchange.serving import lean_wire
 from peerchange.serving.admission import (
     ClientTable,
@@ -172,7 +173,13 @@ class BufferingWorker(Worker):  # type: ignore[misc]
 
     @staticmethod
     def _charged_from(begun: float, release):
-        return lambda _seconds: release(time.perf_counter() - begun)
+        """``release`` charging the client the time since ``begun`` in this app thread,
+        less what it spent on work that is the same for every reader (the search index,
+        the label table...: :func:`peerchange.services.memo.shared_seconds`), which the
+        first request after a start or a reload would otherwise pay for alone."""
+        memo.shared_seconds()  # what an earlier request of this thread left uncollected
+        return lambda _seconds: release(
+            max(0.0, time.perf_counter() - begun - memo.shared_seconds()))
 
     def _run_app(self, request: Request, answer: Answer, release, extra: dict) -> None:
         environ = environ_for(request)
