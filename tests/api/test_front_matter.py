@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from peerchange.core.queryfiles import get_query
 from peerchange.core.querytext import inspect_query
 from peerchange.services.canned import PARAM_TYPES, RESERVED
+from peerchange.services.canned import projection as canned_projection
 from tests.api.conftest import (
     QUERIES,
     QUERY_IDS,
@@ -57,8 +59,33 @@ def test_params_are_documented(query, name, spec):
         assert isinstance(spec["enum"], list) and spec["enum"]
         assert spec.get("example", spec["enum"][0]) in spec["enum"]
     # the parameter binds the variable of the same name, which must be projected
-    # (pyoxigraph substitutes only projected variables)
+    # (pyoxigraph substitutes only projected variables); a scoping parameter and the one
+    # that turns the scope off are not bound in the query (see test_scoped_queries)
+    scoped = query.scoped
+    if scoped is not None and name in {scoped.param, *(scoped.unless or ())[:1]}:
+        return
     assert name in projection(query), f"?{name} is not projected"
+
+
+SCOPED = [q for q in QUERIES if q.scoped is not None]
+
+
+@pytest.mark.parametrize("query", SCOPED, ids=[q.name for q in SCOPED])
+def test_scoped_queries(query):
+    """A scoped query's internal query answers with the same variables, then the scoping
+    parameter (projected, as every parameter of a shipped query); ``also`` gives ``?also``
+    for it; the value that turns the scope off is one the parameter allows."""
+    scoped = query.scoped
+    internal = get_query(scoped.query)
+    assert canned_projection(internal.text, scoped.query) == [*projection(query), scoped.param]
+    if scoped.also:
+        also = get_query(scoped.also)
+        assert canned_projection(also.text, scoped.also) == [scoped.param, "also"]
+    if scoped.unless:
+        name, value = scoped.unless
+        param = query.param(name)
+        assert param is not None and value in param.enum and param.default != value
+    assert query.param(scoped.param).default is not None or query.param(scoped.param).required
 
 
 @pytest.mark.parametrize("query", QUERIES, ids=QUERY_IDS)

@@ -141,12 +141,16 @@ def test_pages_of_one_answer_are_cut_from_one_evaluation(app):
     sparql = SparqlService(app.services.sparql.graph)
     service = CannedQueryService(sparql)
     whole = service.run("claims-by-status", {"status": [STATED]}, per_page="1000").rows
-    assert sparql.executed == 1 and len(whole) > 6
+    # one evaluation of the paper's claims: its companion papers, then their claims
+    once = sparql.executed
+    assert once in (1, 2) and len(whole) > 6
     second = service.run("claims-by-status", {"status": [STATED]}, page="2", per_page="3")
-    assert sparql.executed == 1
+    assert sparql.executed == once
     assert second.rows == whole[3:6] and second.total == len(whole)
     service.run("claims-by-status", {"status": [CURATED]})
-    assert sparql.executed == 2
+    assert sparql.executed == 2 * once
+    service.run("claims-by-status", {"status": [STATED], "scope": ["store"]}, per_page="3")
+    assert sparql.executed == 2 * once + 1
     sparql.graph = dataclasses.replace(sparql.graph, version="another version")
     again = service.run("claims-by-status", {"status": [STATED]}, page="2", per_page="3")
-    assert sparql.executed == 3 and again.rows == second.rows
+    assert sparql.executed == 3 * once + 1 and again.rows == second.rows

@@ -1,17 +1,24 @@
 """Canned queries: the researchers' questions in ``queries/api/*.rq``, served by name.
 
 Each query file documents itself in its ``#+`` front matter (``summary``, ``description``,
-``tags``, ``params``, ``pagination``). This service reads that catalogue, checks a request's
-parameters against it and turns each value into an RDF term (an IRI, an ``xsd:integer``, an
-``xsd:string`` or another literal) that is bound to the query's variable of the same name
-with pyoxigraph ``substitutions`` — the query text is never edited, so a value cannot change
-what the query means. The query then runs exactly as a ``/sparql`` query does: the SPARQL
-service's checks, its wall-clock limit (a forked process that is stopped at the deadline)
-and its row limit. Pages are cut from the evaluated rows; the query text gets no
-``LIMIT``/``OFFSET``. The evaluated rows are kept per (data version, query, bindings, row
-limit), up to :data:`ANSWER_CACHE_ROWS` rows in all, so the next page of a store-wide
-answer (``claims-by-status`` over 10^6 triples: about 10,000 rows, seconds to evaluate) is
-cut from memory instead of evaluated again; another data version never sees them.
+``tags``, ``params``, ``pagination``, ``scoped``, ``bind``). This service reads that
+catalogue, checks a request's parameters against it and turns each value into an RDF term
+(an IRI, an ``xsd:integer``, an ``xsd:string`` or another literal) that is bound to the
+query's variable of the same name with pyoxigraph ``substitutions`` — the query text is not
+edited, so a value cannot change what the query means. pyoxigraph plans a query before it
+binds substitutions, so a query that would be planned as if its parameter were omitted
+(``bind: values``), and the internal query that answers a ``scoped`` one
+(``claims-by-status`` of one ``source``), get their given values instead in a ``VALUES``
+block written from those RDF terms (:mod:`peerchange.services.trace.batched`): the engine
+starts from them, and the cost grows with what is asked, not with the store.
+The query then runs exactly as a ``/sparql`` query does: the SPARQL service's checks, its
+wall-clock limit (a forked process that is stopped at the deadline) and its row limit.
+Pages are cut from the evaluated rows; the query text gets no ``LIMIT``/``OFFSET``. The
+evaluated rows are kept per (data version, query, bindings, row limit), up to
+:data:`ANSWER_CACHE_ROWS` rows in all, so the next page of a store-wide answer
+(``claims-by-status?scope=store`` over 10^6 triples: about 10,000 rows, seconds to
+evaluate) is cut from memory instead of evaluated again; another data version never sees
+them.
 
 The web API (``/api``) and any other face use this one service, so they agree.
 """
@@ -21,17 +28,21 @@ from __future__ import annotations
 import math
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from peerchange.core.errors import QueryFileError
+from peerchange.core.queryfiles import get_query
+from peerchange.core.querytext import tokens
 from peerchange.services.canned_catalogue import (
     PARAM_TYPES,
     RESERVED,
     BadParameter,
     CannedQuery,
     Param,
+    Scoped,
     Term,
     UnknownQuery,
     canned_query,
@@ -40,6 +51,7 @@ from peerchange.services.canned_catalogue import (
     plain_value,
 )
 from peerchange.services.sparql import SparqlService
+from peerchange.services.trace.batched import select_rows
 
 #: The most rows (summed over answers) a service keeps evaluated; an answer with more is
 #: not kept (a ``claims-by-status`` row holds about 1 KB: about 20 MB per worker at most).
@@ -49,7 +61,7 @@ _Answer = tuple[list[str], list[tuple[Term | None, ...]], bool, float]
 
 __all__ = [
     "PARAM_TYPES", "RESERVED", "BadParameter", "CannedQuery", "CannedQueryService", "Page",
-    "Param", "UnknownQuery", "canned_query", "catalogue", "expand_iri", "plain_value",
+    "Param", "Scoped", "UnknownQuery", "canned_query", "catalogue", "expand_iri", "plain_value",
 ]
 
 
@@ -200,7 +212,8 @@ class CannedQueryService:
         query = self.get(name)
         bindings, used = self.bind(query, args)
         number, size = self.page_size(query, page, per_page)
-        variables, rows, truncated, seconds = self.evaluate(query, bindings)
+        variables, rows, truncated, seconds = self.evaluate(
+            query, self.scope(query, args, bindings, used))
         result = Page(query=query, params=used, variables=variables, rows=[], total=len(rows),
                       page=number, per_page=size, truncated=truncated, seconds=seconds,
                       bindings=bindings)
@@ -214,28 +227,99 @@ class CannedQueryService:
         result.rows = rows[start:start + size] if size else rows
         return result
 
+    @staticmethod
+    def scope(query: CannedQuery, args: Mapping[str, Sequence[str]],
+              bindings: dict[str, Term], used: dict[str, str]) -> dict[str, Term]:
+        """The bindings the query is evaluated with, for a query with a ``scoped`` parameter.
+
+        The parameter of ``unless`` is never bound in the query (it picks the answer);
+        with its value (``scope=store``) the scoping parameter is dropped (``used`` too),
+        and giving both is a 400. Other queries' bindings are returned as they are.
+
+        :raise BadParameter: the scoping parameter given with the store-wide value.
+        """
+        scoped = query.scoped
+        if scoped is None or scoped.unless is None:
+            return bindings
+        name, value = scoped.unless
+        picked = bindings.get(name)
+        out = {k: v for k, v in bindings.items() if k != name}
+        if picked is None or picked.value != value:
+            return out
+        if any(v.strip() for v in args.get(scoped.param, ())):
+            raise BadParameter(
+                f"Give {scoped.param!r} or {name}={value}, not both: {name}={value} answers "
+                f"for every {scoped.param} in the store.", query=query)
+        out.pop(scoped.param, None)
+        used.pop(scoped.param, None)
+        return out
+
     def evaluate(self, query: CannedQuery, bindings: Mapping[str, Term]
                  ) -> tuple[list[str], list[tuple[Term | None, ...]], bool, float]:
         """Evaluate ``query`` with ``bindings`` under the SPARQL service's limits.
+
+        A query whose ``scoped`` parameter is bound is answered by its internal query with
+        every binding in a ``VALUES`` block (the engine starts from them); the row limit is
+        applied to its ordered rows as the engine applies it to the query's own.
 
         :return: the variables, every row (up to the row limit), whether the row limit cut
             the answer, and the seconds its evaluation took. An answer evaluated before for
             the same data version, bindings and row limit is given again without a query.
         """
-        key = (self.sparql.graph.version, query.file.name, self.sparql.max_rows,
+        scoped = query.scoped is not None and query.scoped.param in bindings
+        key = (self.sparql.graph.version, query.file.name, scoped, self.sparql.max_rows,
                tuple(sorted((name, str(term)) for name, term in bindings.items())))
         with self._lock:
             kept = self._answers.get(key)
             if kept is not None:
                 self._answers.move_to_end(key)
                 return kept
-        prepared = self.sparql.prepare_file(query.file, bindings, max_rows=self.sparql.max_rows)
-        if prepared.form != "SELECT":
-            raise QueryFileError(f"queries/{query.file.name}.rq is not a SELECT query")
-        answer = self.sparql.execute(prepared)
-        evaluated = (answer.variables, list(answer.rows), answer.truncated, answer.seconds)
+        if scoped:
+            assert query.scoped is not None
+            evaluated = self._evaluate_values(query.scoped.query,
+                                              *self._scoped_rows(query.scoped, bindings),
+                                              variables=projection(query.file.text,
+                                                                   query.file.name))
+        elif query.bind_values and bindings:
+            evaluated = self._evaluate_values(query.file.name, dict(bindings))
+        else:
+            prepared = self.sparql.prepare_file(query.file, bindings,
+                                                max_rows=self.sparql.max_rows)
+            if prepared.form != "SELECT":
+                raise QueryFileError(f"queries/{query.file.name}.rq is not a SELECT query")
+            answer = self.sparql.execute(prepared)
+            evaluated = (answer.variables, list(answer.rows), answer.truncated, answer.seconds)
         self._keep(key, evaluated)
         return evaluated
+
+    def _scoped_rows(self, scoped: Scoped, bindings: Mapping[str, Term]
+                     ) -> list[dict[str, Term]]:
+        """The rows of bindings of a scoped query: the request's, and as many again with
+        the scoping parameter set to each value of the ``also`` query (a companion paper)."""
+        rows = [dict(bindings)]
+        if scoped.also:
+            found = select_rows(self.sparql, scoped.also,
+                                [{scoped.param: bindings[scoped.param]}])
+            rows += [{**bindings, scoped.param: row["also"]} for row in found if "also" in row]
+        return rows
+
+    def _evaluate_values(self, name: str, *rows: Mapping[str, Term],
+                         variables: list[str] | None = None) -> _Answer:
+        """Query file ``name`` with each of ``rows`` of bindings in one ``VALUES`` block
+        opening its WHERE group (:func:`~peerchange.services.trace.batched.select_rows`:
+        one query, so its ORDER BY orders them all), cut at the row limit as the engine
+        cuts an answer.
+
+        :param variables: the answer's columns (default: those ``name`` projects).
+        """
+        variables = variables or projection(get_query(name).text, name)
+        started = time.perf_counter()
+        found = select_rows(self.sparql, name, rows, batch=max(len(rows), 1))
+        rows = [tuple(row.get(v) for v in variables) for row in found]
+        limit = self.sparql.max_rows
+        truncated = bool(limit) and len(rows) > limit
+        return (variables, rows[:limit] if truncated else rows, truncated,
+                time.perf_counter() - started)
 
     def _keep(self, key: tuple[object, ...], answer: _Answer) -> None:
         rows = len(answer[1])
@@ -251,3 +335,31 @@ class CannedQueryService:
                 self._kept_rows -= len(self._answers.popitem(last=False)[1][1])
             self._answers[key] = answer
             self._kept_rows += rows
+
+
+def projection(text: str, name: str) -> list[str]:
+    """The variables a query file's ``SELECT`` projects, in order: ``?v`` and ``(... AS ?v)``.
+
+    :raise QueryFileError: a projection of ``*`` or of nothing (a packaging bug).
+    """
+    toks = tokens(text)
+    at = next((i for i, t in enumerate(toks)
+               if t.kind == "word" and t.text.upper() == "SELECT"), len(toks))
+    names: list[str] = []
+    depth, after_as = 0, False
+    for tok in toks[at + 1:]:
+        if tok.kind == "other" and tok.text == "(":
+            depth += 1
+        elif tok.kind == "other" and tok.text == ")":
+            depth -= 1
+        elif depth == 0 and (tok.text == "{" or tok.text.upper() == "WHERE"):
+            break
+        elif depth == 0 and tok.text == "*":
+            names = []
+            break
+        elif tok.kind == "var" and (depth == 0 or after_as):
+            names.append(tok.text[1:])
+        after_as = tok.kind == "word" and tok.text.upper() == "AS"
+    if not names:
+        raise QueryFileError(f"queries/{name}.rq must project named variables")
+    return names

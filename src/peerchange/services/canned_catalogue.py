@@ -1,10 +1,30 @@
 """The catalogue of canned queries: ``queries/api/*.rq`` read as documented questions.
 
 Each query file documents itself in its ``#+`` front matter (``summary``, ``description``,
-``tags``, ``params``, ``pagination``). :func:`catalogue` reads it into :class:`CannedQuery`
-objects whose :class:`Param` s turn a request's raw value into an RDF term (an IRI, an
-``xsd:integer``, an ``xsd:string`` or another literal); :func:`plain_value` turns an answer's
-term back into a plain JSON value. :mod:`peerchange.services.canned` runs them.
+``tags``, ``params``, ``pagination``, ``scoped``, ``bind``). :func:`catalogue` reads it into
+:class:`CannedQuery` objects whose :class:`Param` s turn a request's raw value into an RDF
+term (an IRI, an ``xsd:integer``, an ``xsd:string`` or another literal); :func:`plain_value`
+turns an answer's term back into a plain JSON value. :mod:`peerchange.services.canned` runs
+them.
+
+``scoped`` names a parameter that scopes the query to one resource (``claims-by-status``'s
+``source``) and the internal query (``queries/internal/api/``) that answers it so: same
+variables, rows and order, but written to start from that resource, whose value is bound in
+a ``VALUES`` block (pyoxigraph plans a query before its ``substitutions`` are bound, so a
+substituted value cannot steer the plan). ``also`` names an internal query whose ``?also``
+values (with the parameter bound) are further values the answer starts from, in the same
+block (a paper's companion papers). ``unless`` gives the value of another parameter that
+asks for the store-wide answer instead (``scope=store``)::
+
+    #+ scoped:
+    #+   param: source
+    #+   query: internal/api/claims-by-status-of-source
+    #+   also: internal/api/companions-of
+    #+   unless: {scope: store}
+
+``bind: values`` asks for the given parameters to be bound in such a ``VALUES`` block of the
+query itself rather than as ``substitutions``, for a query that is otherwise planned as if
+the parameter were not given (``mechanism-works?mechanism=...``: every claim of the store).
 """
 
 from __future__ import annotations
@@ -143,6 +163,22 @@ class Param:
 
 
 @dataclass(frozen=True)
+class Scoped:
+    """How a query is answered when it is scoped to one resource (front matter ``scoped``).
+
+    :param param: the parameter whose value scopes the query.
+    :param query: the internal query (same variables and order) that starts from it.
+    :param unless: ``(parameter, value)`` asking for the store-wide answer instead.
+    :param also: an internal query giving (as ``?also``) further values of ``param``.
+    """
+
+    param: str
+    query: str
+    unless: tuple[str, str] | None = None
+    also: str | None = None
+
+
+@dataclass(frozen=True)
 class CannedQuery:
     """A served query: its file, its documentation and its parameters.
 
@@ -157,6 +193,8 @@ class CannedQuery:
     tags: tuple[str, ...]
     params: tuple[Param, ...] = ()
     pagination: int | None = None
+    scoped: Scoped | None = None
+    bind_values: bool = False
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
@@ -260,7 +298,39 @@ def canned_query(file: QueryFile) -> CannedQuery:
         tags=tuple(str(t) for t in tags),
         params=tuple(_param(file.name, n, s) for n, s in params.items()),
         pagination=pagination,
+        scoped=_scoped(file.name, meta.get("scoped"), params),
+        bind_values=_bind(file.name, meta.get("bind")),
     )
+
+
+def _bind(qname: str, value: Any) -> bool:
+    if value not in (None, "values", "substitutions"):
+        raise QueryFileError(f"queries/{qname}.rq: bind must be values or substitutions")
+    return value == "values"
+
+
+def _scoped(qname: str, spec: Any, params: dict[str, Any]) -> Scoped | None:
+    if spec is None:
+        return None
+    where = f"queries/{qname}.rq, scoped"
+    if not isinstance(spec, dict) or set(spec) - {"param", "query", "unless", "also"}:
+        raise QueryFileError(f"{where}: a mapping of param, query, also and unless")
+    param, query, unless = spec.get("param"), spec.get("query"), spec.get("unless")
+    also = spec.get("also")
+    if (param not in params or not _internal(query)
+            or (also is not None and not _internal(also))):
+        raise QueryFileError(f"{where}: param must be a parameter of the query, query and "
+                             "also internal queries")
+    if unless is None:
+        return Scoped(param, query, also=also)
+    if not isinstance(unless, dict) or len(unless) != 1 or next(iter(unless)) not in params:
+        raise QueryFileError(f"{where}: unless must be one parameter and its value")
+    name, value = next(iter(unless.items()))
+    return Scoped(param, query, (str(name), str(value)), also)
+
+
+def _internal(name: Any) -> bool:
+    return isinstance(name, str) and name.startswith("internal/")
 
 
 @cache

@@ -1,0 +1,99 @@
+"""``/api/claims-by-status`` over the shipped study plus 30 synthetic ones: scoped to one
+source (the default: the project's paper; or a synthetic study's paper), its answer is the
+store-wide answer (``scope=store``, the query as it was before the scope) cut to the
+claims derived from that source or from one of its companion papers (read from the data
+file, not by a query), in the same order; and the shipped paper's answer is the one
+without the other studies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+pytestmark = pytest.mark.slow
+
+PROV = "http://www.w3.org/ns/prov#wasDerivedFrom"
+COMPANION = "https://w3id.org/peerchange/onto/companionOf"
+REPORTED = "https://w3id.org/peerchange/onto/reportedIn"
+STATUSES = ["StatedInSource", "ReportedInCompanionPaper", "CuratedInference"]
+
+
+@pytest.fixture(scope="module")
+def derived(synth_nq: Path) -> tuple[list[str], dict[str, set[str]]]:
+    """The synthetic studies' papers, and each paper's claims (derived from it or from a
+    companion of it)."""
+    papers, companions, sources = [], {}, {}
+    for quad in ox.parse(path=str(synth_nq), format=ox.RdfFormat.N_QUADS):
+        p = quad.predicate.value
+        if p == REPORTED:
+            papers.append(quad.object.value)
+        elif p == COMPANION:
+            companions[quad.subject.value] = quad.object.value
+        elif p == PROV and "/claim/" in quad.subject.value:
+            sources[quad.subject.value] = quad.object.value
+    claims: dict[str, set[str]] = {}
+    for claim, source in sources.items():
+        claims.setdefault(companions.get(source, source), set()).add(claim)
+    return papers, claims
+
+
+def _answer(client, **params) -> dict:
+    resp = client.get("/api/claims-by-status", query_string={"per_page": "10000", **params})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    return resp.get_json()
+
+
+@pytest.mark.parametrize("status", STATUSES)
+def test_a_synthetic_papers_claims_are_the_store_wide_answer_cut(scaled, derived, status):
+    papers, claims = derived
+    store = _answer(scaled, status=f"pcm:{status}", scope="store")
+    for paper in papers[:3]:
+        mine = _answer(scaled, status=f"pcm:{status}", source=paper)
+        assert mine["vars"] == store["vars"]
+        expected = [row for row in store["rows"] if row["claim"] in claims[paper]]
+        assert expected and mine["rows"] == expected
+        assert mine["total"] == len(expected) and not mine["truncated"]
+
+
+@pytest.mark.parametrize("status", STATUSES)
+def test_the_default_is_the_shipped_papers_claims(scaled, client, status):
+    mine = _answer(scaled, status=f"pcm:{status}")
+    shipped = _answer(client, status=f"pcm:{status}", scope="store")
+    assert mine["rows"] == shipped["rows"]
+    assert _answer(scaled, status=f"pcm:{status}", scope="store")["total"] > mine["total"]
+
+
+def test_pages_of_a_scoped_answer(scaled, derived):
+    paper = derived[0][0]
+    whole = _answer(scaled, status="pcm:CuratedInference", source=paper)["rows"]
+    second = _answer(scaled, status="pcm:CuratedInference", source=paper, per_page="5",
+                     page="2")
+    assert second["rows"] == whole[5:10] and second["total"] == len(whole)
+    csv = scaled.get("/api/claims-by-status.csv", query_string={
+        "status": "pcm:CuratedInference", "source": paper, "per_page": "5", "page": "2"})
+    assert csv.status_code == 200
+    assert csv.get_data(as_text=True).count("\n") == 1 + len(second["rows"])
+
+
+def test_values_bound_in_the_query_answer_as_substitutions_did(scaled_app):
+    """Over other studies too: ``bind: values`` queries answer as with substitutions (a
+    synthetic mechanism and the shipped one, every such query taking a mechanism)."""
+    service = scaled_app.services.canned
+    mechanisms = ["https://w3id.org/peerchange/id/mechanism/role-modelling",
+                  "https://w3id.org/peerchange/id/mechanism/synth-1-m1"]
+    checked = 0
+    for query in service.queries():
+        if not query.bind_values or query.param("mechanism") is None:
+            continue
+        for mechanism in mechanisms:
+            args = {"mechanism": [mechanism]}
+            bindings, _ = service.bind(query, args)
+            prepared = service.sparql.prepare_file(query.file, bindings,
+                                                   max_rows=service.sparql.max_rows)
+            before = service.sparql.execute(prepared)
+            after = service.run(query.name, args, per_page="10000")
+            assert after.rows == list(before.rows), (query.name, mechanism)
+            checked += bool(before.rows)
+    assert checked >= 6
