@@ -70,17 +70,20 @@ def test_once_the_tables_are_read_a_trace_is_three_queries(cold):
     their authors, mechanisms: one query per 200 IRIs); a trace's RDF two or three more
     (its works' and gaps' rows and their details, which HTML and JSON do not need). A reverse trace:
     the work named by its key (the key, then the work's details), its neighbourhood and
-    their details, and whether a reference list cites it. The HTML page's diagram looks
+    their details, and whether a reference list cites it; first, the IRIs of the claims it
+    walks (cited-claims: how many pages it has, issue 10). The HTML page's diagram looks
     up the labels of the nodes it shows that no page showed before, one lookup each,
     remembered per data version (no whole-graph label table: it does not scale), at most
     4 here."""
     cold("/trace/engagement.ttl")
+    cold("/trace/engagement.html")  # the diagram's tables (models, founding texts) too
     cold("/cited/Bandura1977.ttl")
     for url, expected in (("/trace/role-modelling.json", 3), ("/trace/role-modelling.ttl", 2),
                           # the RDF's rows name more than 200 IRIs: two queries of details
                           ("/trace/trusting-relationships.ttl", 6),
                           ("/trace/trusting-relationships.html", 4),
-                          ("/cited/Bowlby1973.ttl", 5), ("/cited/Festinger1955.json", 5)):
+                          # a reverse trace: its claims' IRIs first (how many pages)
+                          ("/cited/Bowlby1973.ttl", 6), ("/cited/Festinger1955.json", 6)):
         resp, queries = cold(url)
         assert resp.status_code == 200
         if url.endswith(".html"):

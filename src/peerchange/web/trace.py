@@ -8,7 +8,10 @@
 - ``GET /trace/{slug}/bibliography.bib|.ris|.csl.json`` — the works the trace cites;
 - ``GET /cited/{Key}`` — the reverse trace of a work (HTML, JSON; ``.html``/``.json``/
   ``.ttl`` twins): every claim it is cited in, in which role, and the mechanisms they lead
-  back to;
+  back to; in pages of 200 claims (``?page=N``) when it walks more (issue 10: a work
+  every study cites), each page linked to the first, previous, next and last by an HTTP
+  ``Link`` header (``rel="first|prev|next|last"``, RFC 8288), HTML links, and Hydra's
+  ``view`` (a ``hydra:PartialCollectionView``) with ``totalItems`` in JSON and Turtle;
 - ``GET /references`` — the paper's reference list (HTML, JSON) and
   ``/references.bib|.ris|.csl.json`` — all of it as a bibliography.
 
@@ -17,7 +20,9 @@ status of each link beside it, as text, with a legend of the three statuses.
 
 A view resolves the slug or key (from the service's cached lists), negotiates the format and
 redirects a non-canonical name before anything is built; its ETag is known then (data
-version, resolved IRI, format), so a client that holds it gets 304 without a query. JSON,
+version, resolved IRI, format; a reverse trace's page), so a client that holds it gets 304
+without a query (a reverse trace: after the one that counts its claims, once per data
+version and work). JSON,
 Turtle and the bibliographies come from :mod:`peerchange.services.trace.documents`, the
 renderers the command line uses too.
 """
@@ -41,6 +46,7 @@ from peerchange.services.trace.documents import (
     trace_document,
 )
 from peerchange.services.trace.json import dumps
+from peerchange.services.trace.pages import Page
 from peerchange.web.caching import etag_for
 from peerchange.web.errors import errors_as
 from peerchange.web.negotiation import negotiate
@@ -106,7 +112,7 @@ def _choose(formats: tuple[Format, ...], forced: Format | None, what: str) -> Fo
 
 def _respond(body: Callable[[], str | bytes], fmt: Format | bibliography.BibliographyFormat,
              *, selects: tuple[object, ...], alternates: list[tuple[str, str]] = (),
-             download: str | None = None) -> Response:
+             download: str | None = None, pages: dict[str, str] | None = None) -> Response:
     """Answer ``body()`` in ``fmt``, or 304 without building it.
 
     The ETag is known before the body: the data version, the code's version and the
@@ -116,6 +122,8 @@ def _respond(body: Callable[[], str | bytes], fmt: Format | bibliography.Bibliog
     resp = Response(content_type=fmt.content_type)
     resp.headers["Vary"] = "Accept"
     links = [f'<{href}>; rel="alternate"; type="{media}"' for href, media in alternates]
+    links += [f'<{href}>; rel="{"prev" if rel == "previous" else rel}"'
+              for rel, href in (pages or {}).items() if rel != "@id"]
     if links:
         resp.headers["Link"] = ", ".join(links)
     if download:
@@ -255,31 +263,96 @@ def trace_bibliography(slug: str, filename: str) -> Response:
 
 @bp.get("/cited/<key>")
 def cited(key: str) -> Response:
-    """The reverse trace of a work: every claim it is cited in, and in which role."""
+    """The reverse trace of a work: every claim it is cited in, and in which role; in pages
+    of :data:`~peerchange.services.trace.pages.PAGE_SIZE` claims (``?page=N``) when it
+    has more."""
     stem, forced = _split_extension(key, PAGE_FORMATS)
     svc = service()
     _errors_in(forced)
     work = svc.find_work(stem)
     fmt = _choose(PAGE_FORMATS, forced, "a reverse trace")
+    number = _page_number()
     if work.key != stem:
         suffix = f".{forced.extension}" if forced else ""
-        return redirect(_with_format(url_for("trace.cited", key=work.key + suffix)), code=301)
+        target = _with_format(url_for("trace.cited", key=work.key + suffix))
+        if "page" in request.args:  # the page too (a number, checked above)
+            target += ("&" if "?" in target else "?") + urlencode({"page": number})
+        return redirect(target, code=301)
     k = work.key
     alternates = [(url_for("trace.cited", key=f"{k}.{f.extension}"), f.media_type)
                   for f in PAGE_FORMATS]
+    page = svc.cited_page_of(work.key, number)
+    pages = _page_links(k + (f".{forced.extension}" if forced else ""), page)
 
     def body() -> str:
-        result = svc.cited(work.key)
+        result, _ = svc.cited_page(work.key, number)
         if fmt is JSON:
             links = {"mechanisms": {m.mechanism.slug: url_for("trace.trace",
                                                               slug=m.mechanism.slug)
                                     for m in result.mechanisms}}
-            return reverse_trace_document(svc, result, "json", links=links)
+            return reverse_trace_document(svc, result, "json", links=links, page=page,
+                                          view=_json_view(page, pages))
         if fmt is TURTLE:
-            return reverse_trace_document(svc, result, "turtle")
-        return render_template("trace/cited.html", reverse=result, statuses=result.statuses)
+            return (reverse_trace_document(svc, result, "turtle", page=page)
+                    + _turtle_view(k, page, pages))
+        return render_template("trace/cited.html", reverse=result, statuses=result.statuses,
+                               page=page, pages=pages)
 
-    return _respond(body, fmt, selects=("cited", work.iri, fmt.name), alternates=alternates)
+    selects = ("cited", work.iri, fmt.name) + ((page.number,) if page.paged else ())
+    return _respond(body, fmt, selects=selects, alternates=alternates, pages=pages)
+
+
+HYDRA = "http://www.w3.org/ns/hydra/core#"
+
+
+def _page_number() -> int:
+    """The ``page`` parameter (1 when absent); 404 for anything but a positive number."""
+    text = request.args.get("page", "1")
+    if not text.isdigit() or int(text) < 1 or len(text) > 9:
+        raise NotFound(f"There is no page {text!r}: pages are numbered from 1.", kind="page")
+    return int(text)
+
+
+def _page_links(name: str, page: Page) -> dict[str, str]:
+    """The root-relative URLs of the first, previous, next and last pages and this one,
+    by Hydra's names; none when everything is on one page."""
+    if not page.paged:
+        return {}
+
+    def at(number: int) -> str:
+        return _with_format(url_for("trace.cited", key=name)) + (
+            ("&" if request.args.getlist("format") else "?") + f"page={number}")
+
+    links = {"@id": at(page.number), "first": at(1), "last": at(page.count)}
+    if page.previous:
+        links["previous"] = at(page.previous)
+    if page.next:
+        links["next"] = at(page.next)
+    return links
+
+
+def _json_view(page: Page, pages: dict[str, str]) -> dict[str, Any]:
+    """Where a page stands, in Hydra's terms (``view`` as a hydra:PartialCollectionView of
+    the reverse trace, ``totalItems`` its claims); nothing for a single page."""
+    if not pages:
+        return {}
+    return {"totalItems": page.total,
+            "view": {"@type": HYDRA + "PartialCollectionView", **pages,
+                     "page": page.number, "pages": page.count, "itemsPerPage": page.size}}
+
+
+def _turtle_view(key: str, page: Page, pages: dict[str, str]) -> str:
+    """The same, as Turtle statements appended to the page (absolute IRIs)."""
+    if not pages:
+        return ""
+    root = request.host_url.rstrip("/")
+    collection = root + url_for("trace.cited", key=key)
+    lines = [f"\n<{collection}> <{HYDRA}view> <{root}{pages['@id']}> ;",
+             f'    <{HYDRA}totalItems> {page.total} .',
+             f"<{root}{pages['@id']}> a <{HYDRA}PartialCollectionView>"]
+    lines += [f"    ; <{HYDRA}{rel}> <{root}{pages[rel]}>"
+              for rel in ("first", "previous", "next", "last") if rel in pages]
+    return "\n".join(lines) + " .\n"
 
 
 # ---------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from peerchange.services.trace.json import (
     trace_dict,
 )
 from peerchange.services.trace.model import Work
+from peerchange.services.trace.pages import Page
 from peerchange.services.trace.service import TraceService
 from peerchange.services.trace.traces import ReverseTrace, Trace
 
@@ -43,13 +44,19 @@ def trace_document(service: TraceService, trace: Trace, fmt: Format, *,
 
 
 def reverse_trace_document(service: TraceService, reverse: ReverseTrace, fmt: Format, *,
-                           links: Mapping[str, Any] | None = None) -> str:
+                           links: Mapping[str, Any] | None = None,
+                           page: Page | None = None,
+                           view: Mapping[str, Any] | None = None) -> str:
     """A reverse trace as JSON (with ``links``, when given), Turtle, or the work's own
-    bibliographic entry."""
+    bibliographic entry; of a reverse trace in several pages, ``page`` (JSON with its
+    ``view``: where the page stands, in Hydra's terms)."""
     if fmt == "json":
-        return dumps(reverse_trace_dict(reverse, links))
+        document = reverse_trace_dict(reverse, links)
+        if view:
+            document = {**document, **view}
+        return dumps(document)
     if fmt == "turtle":
-        return service.reverse_trace_turtle(reverse).decode()
+        return service.reverse_trace_turtle(reverse, page).decode()
     return bibliography.render([reverse.work], fmt)
 
 

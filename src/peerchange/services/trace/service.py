@@ -20,9 +20,15 @@ triples of other studies):
   (the works and gaps it shows, left out of ``trace.rq``: HTML and JSON do not need
   them).
 
+A reverse trace first reads the IRIs of the claims it walks (``cited-claims``, once per
+data version and work): when they are more than a page (:mod:`.pages`, 200), the web
+serves page N from ``cited-page`` (the page's claims bound in VALUES) and ``cited-work``
+(the work, the theories it founds, the gaps about it) with their details, never the
+whole neighbourhood.
+
 So an uncached trace of the shipped data costs at most nine queries in any format (three
 once the statuses and gaps are read, two or three more for its RDF; ``details-of`` is one
-query per 200 IRIs), a reverse trace seven, and a cached one none.
+query per 200 IRIs), a reverse trace eight, and a cached one none.
 Everything is kept per data version (``graph.version``), in the service (never at class
 level): when the data changes, the next call starts afresh.
 """
@@ -37,11 +43,14 @@ from typing import Any, TypeVar
 
 import pyoxigraph as ox
 
+from peerchange.core.errors import NotFound
 from peerchange.core.namespaces import ID
 from peerchange.services.sparql import SparqlService
 from peerchange.services.trace import builder, lookup, rdf, rows, scoped
+from peerchange.services.trace.batched import select_rows
 from peerchange.services.trace.model import Gap, Node, Status, Work
 from peerchange.services.trace.neighbourhood import Neighbourhood, row_iris
+from peerchange.services.trace.pages import PAGE_SIZE, Page
 from peerchange.services.trace.traces import ReverseTrace, Trace
 
 #: How many traces (and, apart, reverse traces) the service keeps per data version.
@@ -81,13 +90,17 @@ class _Version:
     named: OrderedDict[str, Node | None] = field(default_factory=OrderedDict)
     # a work looked up by its exact key (None: not so found), by the key asked for
     works: OrderedDict[str, Work | None] = field(default_factory=OrderedDict)
+    # the claims a reverse trace walks, in IRI order (its pages), by the work's IRI
+    cited_claims: OrderedDict[str, list[ox.NamedNode]] = field(default_factory=OrderedDict)
 
 
 class TraceService:
     """Traces over the graph of one :class:`SparqlService`. Safe to share between threads."""
 
-    def __init__(self, sparql: SparqlService) -> None:
+    def __init__(self, sparql: SparqlService, *, page_size: int = PAGE_SIZE) -> None:
         self.sparql = sparql
+        #: claims per page of a reverse trace (:mod:`.pages`)
+        self.page_size = page_size
         self._lock = threading.RLock()
         self._cache = _Version(version="")
 
@@ -208,6 +221,42 @@ class TraceService:
         reverse: ReverseTrace = self._reverse_entry(self.find_work(key)).value
         return reverse
 
+    def cited_page(self, key: str, number: int) -> tuple[ReverseTrace, Page]:
+        """Page ``number`` (from 1) of the reverse trace of the work with reference
+        ``key``, and where it stands among the pages (:mod:`.pages`). When every claim
+        fits on one page, the whole reverse trace (:meth:`cited`).
+
+        :raise NotFound: no such page.
+        """
+        page = self.cited_page_of(key, number)
+        if not page.paged:
+            return self.cited(key), page
+        work = self.find_work(key)
+        claims = self._cited_claims(work)[page.start:page.stop]
+        return self._page_entry(work, page, claims).value, page
+
+    def cited_page_of(self, key: str, number: int) -> Page:
+        """Where page ``number`` of the reverse trace of the work with reference ``key``
+        stands among its pages (one query per data version and work: its claims' IRIs).
+
+        :raise NotFound: no such page.
+        """
+        work = self.find_work(key)
+        page = Page(number, len(self._cited_claims(work)), self.page_size)
+        if not page.exists:
+            raise NotFound(f"The reverse trace of {work.key} has {page.count} page(s) of "
+                           f"{page.size} claims; there is no page {number}.", kind="page")
+        return page
+
+    def _cited_claims(self, work: Work) -> list[ox.NamedNode]:
+        """The claims the reverse trace of ``work`` walks, in IRI order (read once per
+        data version and work)."""
+        def read() -> list[ox.NamedNode]:
+            found = self._select("cited-claims", {"work": ox.NamedNode(work.iri)})
+            return sorted({r["claim"] for r in found}, key=lambda c: c.value)
+
+        return self._remembered(self._current().cited_claims, work.iri, read)
+
     def trace_triples(self, trace: Trace) -> list[ox.Triple]:
         """The RDF of a trace: its claims (with evidence lines), resources, works and gaps,
         and the labels of what they link to (no bare shortcut edges)."""
@@ -221,8 +270,12 @@ class TraceService:
         """The Turtle document of a trace (kept once written)."""
         return self._turtle(self._trace_entry(trace.mechanism.iri))
 
-    def reverse_trace_turtle(self, reverse: ReverseTrace) -> bytes:
-        """The Turtle document of a reverse trace (kept once written)."""
+    def reverse_trace_turtle(self, reverse: ReverseTrace, page: Page | None = None) -> bytes:
+        """The Turtle document of a reverse trace, or of its ``page`` when it has
+        several (kept once written)."""
+        if page is not None and page.paged:
+            claims = self._cited_claims(reverse.work)[page.start:page.stop]
+            return self._turtle(self._page_entry(reverse.work, page, claims))
         return self._turtle(self._reverse_entry(reverse.work))
 
     def _triples(self, entry: _Built) -> list[ox.Triple]:
@@ -266,11 +319,33 @@ class TraceService:
                 rdf.reverse_trace_title(reverse), rest=None))
         return entry
 
-    def _neighbourhood(self, name: str, bindings: dict[str, ox.NamedNode]
+    def _page_entry(self, work: Work, page: Page, claims: list[ox.NamedNode]) -> _Built:
+        """A page of a reverse trace, from the rows of its ``claims`` (``cited-page``,
+        bound in VALUES) and of the work (``cited-work``); kept as a reverse trace is."""
+        cache = self._current()
+        key = f"{work.iri} page {page.number}"
+        entry = self._cached(cache.reverse, key)
+        if entry is None:
+            me = ox.NamedNode(work.iri)
+            found = select_rows(self.sparql, "internal/trace/cited-page",
+                                [{"claim": c, "work": me} for c in claims])
+            hood, details = self._neighbourhood("cited-work", {"work": me}, found)
+            listed = [work.key] if scoped.in_reference_list(self.sparql, work.key) else []
+            reverse = builder.build_reverse_trace(
+                work, hood, self.statuses(), details.mechanisms, self.all_gaps(), listed)
+            resources = rdf.reverse_trace_resources(reverse)
+            title = (f"{rdf.reverse_trace_title(reverse)} (page {page.number} of "
+                     f"{page.count})")
+            entry = self._keep(cache.reverse, key, _Built(
+                reverse, hood.subset(resources, rdf.FOLLOW), resources, title, rest=None))
+        return entry
+
+    def _neighbourhood(self, name: str, bindings: dict[str, ox.NamedNode],
+                       more: list[dict[str, Any]] = ()
                        ) -> tuple[Neighbourhood, scoped.Details]:
-        """The rows of query ``name``, with what they name (labels, works, mechanisms)
-        read for those IRIs only (:func:`scoped.details`)."""
-        found = self._select(name, bindings)
+        """The rows of query ``name`` (and ``more`` rows), with what they name (labels,
+        works, mechanisms) read for those IRIs only (:func:`scoped.details`)."""
+        found = list(more) + self._select(name, bindings)
         details = scoped.details(self.sparql, row_iris(found))
         hood = Neighbourhood(found, self.statuses(), details.works, details.labels)
         return hood, details
