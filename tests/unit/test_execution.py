@@ -108,8 +108,12 @@ def test_a_killed_idle_executor_is_replaced_and_the_query_answers(shipped_store,
     os.kill(child, signal.SIGKILL)
     start = time.perf_counter()
     assert mechanisms(shipped_store) == MECHANISMS
-    assert time.perf_counter() - start < 5.0  # noticed at once, not at the deadline
-    assert executor.pid not in (0, child) and not alive(child)
+    assert time.perf_counter() - start < GENEROUS / 2  # noticed, not at the deadline
+    assert executor.pid not in (0, child)
+    gone = time.monotonic() + 10  # reaped: on a loaded machine possibly a moment later
+    while alive(child) and time.monotonic() < gone:
+        time.sleep(0.05)
+    assert not alive(child)
 
 
 def test_timeout_zero_evaluates_in_this_process(shipped_store, monkeypatch):
