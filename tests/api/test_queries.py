@@ -80,10 +80,15 @@ def test_runs_with_documented_parameters(ask, query, params):
 
 
 def _store_wide(query, params, name: str) -> bool:
-    """``name`` is a scoping parameter the request turned off (``scope=store``)."""
+    """``name`` is a scoping parameter the request turned off (``scope=store``), or the
+    scope's parameters when one of ``unless_given`` (``mechanism``) leaves it unscoped."""
     scoped = query.scoped
-    return (scoped is not None and scoped.unless is not None and scoped.param == name
-            and params.get(scoped.unless[0]) == scoped.unless[1])
+    if scoped is None or scoped.unless is None:
+        return False
+    if scoped.param == name and params.get(scoped.unless[0]) == scoped.unless[1]:
+        return True
+    unscoped = scoped.param not in params and any(g in params for g in scoped.unless_given)
+    return unscoped and name in (scoped.param, scoped.unless[0])
 
 
 @pytest.mark.parametrize("query", QUERIES, ids=QUERY_IDS)

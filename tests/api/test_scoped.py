@@ -1,7 +1,9 @@
 """``claims-by-status`` is scoped to one source by default (``source``: the project's own
 paper when omitted); ``scope=store`` lists every source's claims, as the query did before.
 On the shipped data every claim is derived from the paper or its companion paper, so the
-two answers are the same, byte for byte, in every format and on every page."""
+two answers are the same, byte for byte, in every format and on every page. The mechanism
+queries are scoped the same way (to the mechanisms of the change models derived from
+``source``), and on the shipped data answer as before too."""
 
 from __future__ import annotations
 
@@ -74,7 +76,8 @@ def _cases():
     for query in catalogue().values():
         if not query.bind_values:
             continue
-        example = query.example_values()
+        scoping = {query.scoped.param, query.scoped.unless[0]} if query.scoped else set()
+        example = {k: v for k, v in query.example_values().items() if k not in scoping}
         required = {p.name for p in query.params if p.required}
         for name in example:
             out.append((query.name, {k: v for k, v in example.items()
@@ -90,13 +93,65 @@ BIND_VALUES = _cases()
                          ids=[f"{n}-{'-'.join(p)}" for n, p in BIND_VALUES])
 def test_values_bound_in_the_query_answer_as_substitutions_did(app, name, params):
     """A query with ``bind: values`` answers with its parameters in a VALUES block exactly
-    what it answered with them as pyoxigraph ``substitutions`` (the same rows, in order)."""
+    what it answered with them as pyoxigraph ``substitutions`` (the same rows, in order),
+    asked store-wide where the query has a scope."""
     service = app.services.canned
     query = service.get(name)
-    bindings, _ = service.bind(query, {k: [v] for k, v in params.items()})
+    args = {k: [v] for k, v in params.items()}
+    if query.scoped:
+        args[query.scoped.unless[0]] = [query.scoped.unless[1]]
+    bindings, _ = service.bind(query, args)
+    bindings = {k: v for k, v in bindings.items() if k in params}
     prepared = service.sparql.prepare_file(query.file, bindings,
                                            max_rows=service.sparql.max_rows)
     before = service.sparql.execute(prepared)
-    after = service.run(name, {k: [v] for k, v in params.items()}, per_page="10000")
+    after = service.run(name, args, per_page="10000")
     assert before.rows and after.rows == list(before.rows)
     assert after.variables == before.variables and after.truncated == before.truncated
+
+
+MECHANISM_QUERIES = ["mechanisms", "mechanism-outcomes", "mechanism-theories",
+                     "mechanism-works", "outcome-chains", "construct-links"]
+
+
+@pytest.mark.parametrize("name", MECHANISM_QUERIES)
+@pytest.mark.parametrize("suffix", ["", ".csv", ".srj", ".tsv"])
+def test_the_papers_mechanisms_are_the_store_wide_ones(client, name, suffix):
+    """The mechanism queries are scoped as claims-by-status is (to the mechanisms of the
+    change models derived from ``source``: the paper by default); on the shipped data that
+    is every mechanism, so the answer is the store-wide one, byte for byte."""
+    url = f"/api/{name}{suffix}"
+    store = client.get(url, query_string={"scope": "store", "per_page": "1000"})
+    assert store.status_code == 200
+    for params in ({}, {"source": PAPER}, {"scope": "source"}):
+        scoped = client.get(url, query_string={**params, "per_page": "1000"})
+        assert scoped.status_code == 200
+        if suffix:
+            assert scoped.data == store.data
+            continue
+        mine, theirs = scoped.get_json(), store.get_json()
+        assert mine["params"] == {"source": PAPER, "scope": "source"}
+        assert theirs["params"] == {"scope": "store"}
+        assert mine["rows"] and mine["rows"] == theirs["rows"]
+        for key in ("vars", "total", "pages", "page", "truncated"):
+            assert mine[key] == theirs[key], key
+
+
+@pytest.mark.parametrize("name", MECHANISM_QUERIES)
+def test_a_given_mechanism_is_not_scoped_by_the_default_source(ask, name):
+    """``mechanism`` names one study's mechanism already: without ``source`` the default
+    does not apply (another study's mechanism keeps its rows); with it, both restrict."""
+    mechanism = "https://w3id.org/peerchange/id/mechanism/role-modelling"
+    alone = ask(name, mechanism=mechanism)
+    assert alone["params"] == {"mechanism": mechanism}
+    assert alone["rows"] == ask(name, mechanism=mechanism, scope="store")["rows"]
+    assert ask(name, mechanism=mechanism, source=PAPER)["rows"] == alone["rows"]
+    other = ask(name, mechanism=mechanism,
+                source="https://w3id.org/peerchange/id/ref/Bandura1977")
+    assert other["rows"] == [] and other["total"] == 0
+
+
+@pytest.mark.parametrize("name", MECHANISM_QUERIES)
+def test_a_mechanism_querys_source_and_store_scope_contradict(client, name):
+    resp = client.get(f"/api/{name}", query_string={"source": PAPER, "scope": "store"})
+    assert resp.status_code == 400 and "not both" in resp.get_json()["message"]

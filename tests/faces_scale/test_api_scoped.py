@@ -3,7 +3,8 @@ source (the default: the project's paper; or a synthetic study's paper), its ans
 store-wide answer (``scope=store``, the query as it was before the scope) cut to the
 claims derived from that source or from one of its companion papers (read from the data
 file, not by a query), in the same order; and the shipped paper's answer is the one
-without the other studies."""
+without the other studies. The mechanism queries likewise, cut to the mechanisms of the
+change models derived from the source."""
 
 from __future__ import annotations
 
@@ -90,6 +91,7 @@ def test_values_bound_in_the_query_answer_as_substitutions_did(scaled_app):
         for mechanism in mechanisms:
             args = {"mechanism": [mechanism]}
             bindings, _ = service.bind(query, args)
+            bindings = {k: v for k, v in bindings.items() if k in args}  # not the scope's
             prepared = service.sparql.prepare_file(query.file, bindings,
                                                    max_rows=service.sparql.max_rows)
             before = service.sparql.execute(prepared)
@@ -97,3 +99,47 @@ def test_values_bound_in_the_query_answer_as_substitutions_did(scaled_app):
             assert after.rows == list(before.rows), (query.name, mechanism)
             checked += bool(before.rows)
     assert checked >= 6
+
+
+HAS_MECHANISM = "https://w3id.org/peerchange/onto/hasMechanism"
+MECHANISM_QUERIES = ["mechanisms", "mechanism-outcomes", "mechanism-theories",
+                     "mechanism-works", "outcome-chains", "construct-links"]
+
+
+@pytest.fixture(scope="module")
+def mechanisms_of(synth_nq: Path) -> dict[str, set[str]]:
+    """Each synthetic paper's mechanisms: those of the change models derived from it."""
+    model_source: dict[str, str] = {}
+    has: list[tuple[str, str]] = []
+    for quad in ox.parse(path=str(synth_nq), format=ox.RdfFormat.N_QUADS):
+        p = quad.predicate.value
+        if p == PROV and "/model/" in quad.subject.value:
+            model_source[quad.subject.value] = quad.object.value
+        elif p == HAS_MECHANISM:
+            has.append((quad.subject.value, quad.object.value))
+    out: dict[str, set[str]] = {}
+    for model, mechanism in has:
+        out.setdefault(model_source[model], set()).add(mechanism)
+    return out
+
+
+def _ask(client, name: str, **params) -> dict:
+    resp = client.get(f"/api/{name}", query_string={"per_page": "10000", **params})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    return resp.get_json()
+
+
+@pytest.mark.parametrize("name", MECHANISM_QUERIES)
+def test_a_synthetic_papers_mechanisms_are_the_store_wide_answer_cut(
+        scaled, client, derived, mechanisms_of, name):
+    """Scoped to a synthetic paper: the store-wide rows of that paper's mechanisms, in the
+    same order (GROUP_CONCAT'ed keys too); the default: the shipped data's answer."""
+    store = _ask(scaled, name, scope="store")
+    assert not store["truncated"]
+    for paper in derived[0][:3]:
+        mine = _ask(scaled, name, source=paper)
+        expected = [row for row in store["rows"] if row["mechanism"] in mechanisms_of[paper]]
+        assert expected and mine["rows"] == expected and mine["vars"] == store["vars"]
+    default = _ask(scaled, name)
+    assert default["rows"] == _ask(client, name, scope="store")["rows"]
+    assert store["total"] > default["total"]

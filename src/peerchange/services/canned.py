@@ -234,7 +234,9 @@ class CannedQueryService:
 
         The parameter of ``unless`` is never bound in the query (it picks the answer);
         with its value (``scope=store``) the scoping parameter is dropped (``used`` too),
-        and giving both is a 400. Other queries' bindings are returned as they are.
+        and giving both is a 400. The scoping parameter's default is dropped too when one
+        of ``unless_given`` is (``mechanism``: a resource of one source already). Other
+        queries' bindings are returned as they are.
 
         :raise BadParameter: the scoping parameter given with the store-wide value.
         """
@@ -244,9 +246,14 @@ class CannedQueryService:
         name, value = scoped.unless
         picked = bindings.get(name)
         out = {k: v for k, v in bindings.items() if k != name}
+        given = any(v.strip() for v in args.get(scoped.param, ()))
         if picked is None or picked.value != value:
+            if not given and any(g in out for g in scoped.unless_given):
+                out.pop(scoped.param, None)
+                used.pop(scoped.param, None)
+                used.pop(name, None)
             return out
-        if any(v.strip() for v in args.get(scoped.param, ())):
+        if given:
             raise BadParameter(
                 f"Give {scoped.param!r} or {name}={value}, not both: {name}={value} answers "
                 f"for every {scoped.param} in the store.", query=query)

@@ -14,7 +14,9 @@ a ``VALUES`` block (pyoxigraph plans a query before its ``substitutions`` are bo
 substituted value cannot steer the plan). ``also`` names an internal query whose ``?also``
 values (with the parameter bound) are further values the answer starts from, in the same
 block (a paper's companion papers). ``unless`` gives the value of another parameter that
-asks for the store-wide answer instead (``scope=store``)::
+asks for the store-wide answer instead (``scope=store``). ``unless_given`` lists parameters
+that name a resource of one source already (a ``mechanism``): when one is given and the
+scoping parameter is not, its default does not apply and the query answers as unscoped::
 
     #+ scoped:
     #+   param: source
@@ -170,12 +172,14 @@ class Scoped:
     :param query: the internal query (same variables and order) that starts from it.
     :param unless: ``(parameter, value)`` asking for the store-wide answer instead.
     :param also: an internal query giving (as ``?also``) further values of ``param``.
+    :param unless_given: parameters that, given without ``param``, leave the query unscoped.
     """
 
     param: str
     query: str
     unless: tuple[str, str] | None = None
     also: str | None = None
+    unless_given: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -313,20 +317,24 @@ def _scoped(qname: str, spec: Any, params: dict[str, Any]) -> Scoped | None:
     if spec is None:
         return None
     where = f"queries/{qname}.rq, scoped"
-    if not isinstance(spec, dict) or set(spec) - {"param", "query", "unless", "also"}:
-        raise QueryFileError(f"{where}: a mapping of param, query, also and unless")
+    keys = {"param", "query", "unless", "also", "unless_given"}
+    if not isinstance(spec, dict) or set(spec) - keys:
+        raise QueryFileError(f"{where}: a mapping of param, query, also, unless and "
+                             "unless_given")
     param, query, unless = spec.get("param"), spec.get("query"), spec.get("unless")
-    also = spec.get("also")
+    also, given = spec.get("also"), spec.get("unless_given") or []
     if (param not in params or not _internal(query)
             or (also is not None and not _internal(also))):
         raise QueryFileError(f"{where}: param must be a parameter of the query, query and "
                              "also internal queries")
+    if not isinstance(given, list) or any(g not in params or g == param for g in given):
+        raise QueryFileError(f"{where}: unless_given must list other parameters of the query")
     if unless is None:
-        return Scoped(param, query, also=also)
+        return Scoped(param, query, also=also, unless_given=tuple(given))
     if not isinstance(unless, dict) or len(unless) != 1 or next(iter(unless)) not in params:
         raise QueryFileError(f"{where}: unless must be one parameter and its value")
     name, value = next(iter(unless.items()))
-    return Scoped(param, query, (str(name), str(value)), also)
+    return Scoped(param, query, (str(name), str(value)), also, tuple(given))
 
 
 def _internal(name: Any) -> bool:
