@@ -264,3 +264,29 @@ def test_the_executor_holds_no_inherited_pipe_or_socket(shipped_store):
         os.close(read_end)
         os.close(write_end)
         close_executors()
+
+
+def test_query_processes_label_template_blank_nodes_apart(shipped_store):
+    """Two query processes forked from one thread must not label the blank nodes of a
+    CONSTRUCT template alike: the engine's label generator is per thread and a fork keeps
+    its state, so the children answer in a thread of their own. (Put together, as the
+    dataset description puts its CONSTRUCTs together, alike labels merged a class
+    partition with a prefix declaration.)"""
+    import pyoxigraph as ox
+
+    from peerchange.core.executor import Executor
+
+    ox.BlankNode()  # this thread's generator is in use, as a loading server's is
+    template = job("CONSTRUCT { _:a <http://example.org/p> 1 } WHERE {}", form="CONSTRUCT")
+    labels = []
+    executors = [Executor(shipped_store, execution._work) for _ in range(2)]
+    try:
+        for ex in executors:
+            ex.spawn()
+        for ex in executors:
+            [triple] = ex.run(template, GENEROUS).triples
+            labels.append(triple.subject.value)
+    finally:
+        for ex in executors:
+            ex.close()
+    assert labels[0] != labels[1]

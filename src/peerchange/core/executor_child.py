@@ -51,7 +51,24 @@ def child_main(store: Any, work: Callable[[Any, Any], Any], read_fd: int, write_
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
-    serve_jobs(store, work, read_fd, write_fd)
+    # The jobs are answered in a thread started here, not in the thread that forked: the
+    # engine draws blank node labels from a per-thread generator, and a forked thread keeps
+    # its parent's state, so two query processes forked from one thread would label the
+    # blank nodes of their CONSTRUCT templates alike (and two answers put together, as a
+    # description is, would merge unrelated nodes). A new thread seeds its own.
+    failed: list[BaseException] = []
+
+    def serve() -> None:
+        try:
+            serve_jobs(store, work, read_fd, write_fd)
+        except BaseException as exc:  # noqa: BLE001 - the process's exit status says it
+            failed.append(exc)
+
+    thread = threading.Thread(target=serve, name="query-jobs")
+    thread.start()
+    thread.join()
+    if failed:
+        raise failed[0]
 
 
 def _die_with_parent(parent: int) -> None:
