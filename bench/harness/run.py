@@ -150,21 +150,22 @@ def measure(cls: type[Server], data: Path, work: Path, *, clients: int, seconds:
             # the machine's load before driving (other work on it makes figures noisy);
             # each mix records its own as well
             result["load_average_1m"] = round(os.getloadavg()[0], 2)
-            if seconds > 0:
-                pids = [server.process.pid] if server.process is not None else None
-                result["mix"] = drive(server.endpoint, server.base, mix.queries(), clients,
-                                      seconds, server_pids=pids)
-                log(f"  {cls.name}: fixed mix {result['mix']['req_per_s']} req/s, "
-                    f"p99 {result['mix']['p99_ms']} ms")
-                if params:
-                    result["mix_varied"] = drive(
-                        server.endpoint, server.base, mix.varied_schedule(params, clients),
-                        clients, seconds, server_pids=pids)
-                    log(f"  {cls.name}: varied mix {result['mix_varied']['req_per_s']} "
-                        f"req/s, p99 {result['mix_varied']['p99_ms']} ms")
-                if cls.name == "peerchange":
-                    result["pages"] = drive(server.endpoint, server.base, mix.pages(),
-                                            clients, seconds, server_pids=pids)
+            with sampler.sparse():  # memory read every 2 s while a mix is timed
+                if seconds > 0:
+                    pids = [server.process.pid] if server.process is not None else None
+                    result["mix"] = drive(server.endpoint, server.base, mix.queries(), clients,
+                                          seconds, server_pids=pids)
+                    log(f"  {cls.name}: fixed mix {result['mix']['req_per_s']} req/s, "
+                        f"p99 {result['mix']['p99_ms']} ms")
+                    if params:
+                        result["mix_varied"] = drive(
+                            server.endpoint, server.base, mix.varied_schedule(params, clients),
+                            clients, seconds, server_pids=pids)
+                        log(f"  {cls.name}: varied mix {result['mix_varied']['req_per_s']} "
+                            f"req/s, p99 {result['mix_varied']['p99_ms']} ms")
+                    if cls.name == "peerchange":
+                        result["pages"] = drive(server.endpoint, server.base, mix.pages(),
+                                                clients, seconds, server_pids=pids)
             if not rerun:
                 sampler.sample()
                 result["peak_memory_mb"] = sampler.peak_mb
