@@ -25,7 +25,6 @@ The web API (``/api``) and any other face use this one service, so they agree.
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 import time
@@ -50,6 +49,7 @@ from peerchange.services.canned_catalogue import (
     expand_iri,
     plain_value,
 )
+from peerchange.services.paging import PageWindow
 from peerchange.services.sparql import SparqlService
 from peerchange.services.trace.batched import select_rows
 
@@ -88,18 +88,22 @@ class Page:
     bindings: dict[str, Term] = field(default_factory=dict)
 
     @property
+    def window(self) -> PageWindow:
+        """Where this page stands (:mod:`peerchange.services.paging`): one page of every
+        row without ``per_page``."""
+        return PageWindow(self.page, self.total, self.per_page or max(1, self.total))
+
+    @property
     def pages(self) -> int:
-        if not self.per_page:
-            return 1
-        return max(1, math.ceil(self.total / self.per_page))
+        return self.window.count
 
     @property
     def has_next(self) -> bool:
-        return self.page < self.pages
+        return self.window.next is not None
 
     @property
     def has_prev(self) -> bool:
-        return self.page > 1
+        return self.window.previous is not None
 
 
 class CannedQueryService:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import Blueprint, Response, request, url_for
 
@@ -43,6 +42,7 @@ from peerchange.web.caching import etag_for
 from peerchange.web.errors import errors_as
 from peerchange.web.negotiation import negotiate
 from peerchange.web.openapi import openapi_document
+from peerchange.web.paging import link_values, page_links, page_url, request_params
 from peerchange.web.state import services
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -141,8 +141,7 @@ def run(name: str) -> Response:
         resp = _render(page, fmt)
         links = _links(page)
         if links:
-            resp.headers["Link"] = ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items()
-                                             if rel != "self")
+            resp.headers["Link"] = ", ".join(link_values(links))
         if page.truncated:
             resp.headers["Peerchange-Truncated"] = "true"
             resp.headers["Peerchange-Row-Limit"] = str(svc.sparql.max_rows)
@@ -152,26 +151,17 @@ def run(name: str) -> Response:
     return resp
 
 
-
-def _page_url(page: Page, number: int) -> str:
-    """The URL of page ``number`` of the same request (other parameters kept)."""
-    items = [(k, v) for k in request.args for v in request.args.getlist(k) if k != "page"]
-    if page.per_page and "per_page" not in request.args:
-        items.append(("per_page", str(page.per_page)))
-    items.append(("page", str(number)))
-    return f"{request.base_url}?{urlencode(items)}"
-
-
 def _links(page: Page) -> dict[str, str]:
+    """The URLs of this page and the pages around it (:func:`~peerchange.web.paging.page_links`):
+    the same request's, other parameters kept and the page size given; none for an answer
+    on one page."""
     if not page.per_page:
         return {}
-    links = {"self": _page_url(page, page.page), "first": _page_url(page, 1)}
-    if page.has_prev:
-        links["prev"] = _page_url(page, page.page - 1)
-    if page.has_next:
-        links["next"] = _page_url(page, page.page + 1)
-    links["last"] = _page_url(page, page.pages)
-    return links
+    params = request_params()
+    if "per_page" not in request.args:
+        params.append(("per_page", str(page.per_page)))
+    return page_links(page.page, page.pages,
+                      lambda number: page_url(request.base_url, number, params))
 
 
 def _render(page: Page, fmt: Format) -> Response:

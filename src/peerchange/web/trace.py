@@ -41,6 +41,7 @@ from peerchange.core.formats import RDF_FORMATS, Format
 from peerchange.services import bibliography
 from peerchange.services.trace import ROLE_NOTES, TraceService, kind_of, local_path
 from peerchange.services.trace.documents import (
+    page_view,
     reference_list_document,
     reverse_trace_document,
     trace_document,
@@ -50,6 +51,7 @@ from peerchange.services.trace.pages import Page
 from peerchange.web.caching import etag_for
 from peerchange.web.errors import errors_as
 from peerchange.web.negotiation import negotiate
+from peerchange.web.paging import link_values, page_links, page_url, request_params
 from peerchange.web.state import services
 
 bp = Blueprint("trace", __name__)
@@ -122,8 +124,7 @@ def _respond(body: Callable[[], str | bytes], fmt: Format | bibliography.Bibliog
     resp = Response(content_type=fmt.content_type)
     resp.headers["Vary"] = "Accept"
     links = [f'<{href}>; rel="alternate"; type="{media}"' for href, media in alternates]
-    links += [f'<{href}>; rel="{"prev" if rel == "previous" else rel}"'
-              for rel, href in (pages or {}).items() if rel != "@id"]
+    links += link_values(pages or {})
     if links:
         resp.headers["Link"] = ", ".join(links)
     if download:
@@ -145,8 +146,8 @@ def _with_format(path: str) -> str:
     ``?_scheme=`` would clash with its arguments or rewrite the Location's host and
     scheme). The Location stays a root-relative path.
     """
-    formats = request.args.getlist("format")
-    return f"{path}?{urlencode([('format', f) for f in formats])}" if formats else path
+    formats = request_params(only={"format"})
+    return f"{path}?{urlencode(formats)}" if formats else path
 
 
 def _errors_in(forced: Format | None) -> None:
@@ -274,9 +275,11 @@ def cited(key: str) -> Response:
     number = _page_number()
     if work.key != stem:
         suffix = f".{forced.extension}" if forced else ""
-        target = _with_format(url_for("trace.cited", key=work.key + suffix))
+        target = url_for("trace.cited", key=work.key + suffix)
         if "page" in request.args:  # the page too (a number, checked above)
-            target += ("&" if "?" in target else "?") + urlencode({"page": number})
+            target = page_url(target, number, request_params(only={"format"}))
+        else:
+            target = _with_format(target)
         return redirect(target, code=301)
     k = work.key
     alternates = [(url_for("trace.cited", key=f"{k}.{f.extension}"), f.media_type)
@@ -286,23 +289,21 @@ def cited(key: str) -> Response:
 
     def body() -> str:
         result, _ = svc.cited_page(work.key, number)
+        view = page_view(page, url_for("trace.cited", key=k), pages,
+                         base=request.host_url.rstrip("/")) if pages else None
         if fmt is JSON:
             links = {"mechanisms": {m.mechanism.slug: url_for("trace.trace",
                                                               slug=m.mechanism.slug)
                                     for m in result.mechanisms}}
             return reverse_trace_document(svc, result, "json", links=links, page=page,
-                                          view=_json_view(page, pages))
+                                          view=view)
         if fmt is TURTLE:
-            return (reverse_trace_document(svc, result, "turtle", page=page)
-                    + _turtle_view(k, page, pages))
+            return reverse_trace_document(svc, result, "turtle", page=page, view=view)
         return render_template("trace/cited.html", reverse=result, statuses=result.statuses,
                                page=page, pages=pages)
 
     selects = ("cited", work.iri, fmt.name) + ((page.number,) if page.paged else ())
     return _respond(body, fmt, selects=selects, alternates=alternates, pages=pages)
-
-
-HYDRA = "http://www.w3.org/ns/hydra/core#"
 
 
 def _page_number() -> int:
@@ -314,45 +315,14 @@ def _page_number() -> int:
 
 
 def _page_links(name: str, page: Page) -> dict[str, str]:
-    """The root-relative URLs of the first, previous, next and last pages and this one,
-    by Hydra's names; none when everything is on one page."""
+    """The root-relative URLs of this page (``self``) and of the first, previous, next and
+    last pages (:func:`~peerchange.web.paging.page_links`), the ``format`` parameter kept;
+    none when everything is on one page."""
     if not page.paged:
         return {}
-
-    def at(number: int) -> str:
-        return _with_format(url_for("trace.cited", key=name)) + (
-            ("&" if request.args.getlist("format") else "?") + f"page={number}")
-
-    links = {"@id": at(page.number), "first": at(1), "last": at(page.count)}
-    if page.previous:
-        links["previous"] = at(page.previous)
-    if page.next:
-        links["next"] = at(page.next)
-    return links
-
-
-def _json_view(page: Page, pages: dict[str, str]) -> dict[str, Any]:
-    """Where a page stands, in Hydra's terms (``view`` as a hydra:PartialCollectionView of
-    the reverse trace, ``totalItems`` its claims); nothing for a single page."""
-    if not pages:
-        return {}
-    return {"totalItems": page.total,
-            "view": {"@type": HYDRA + "PartialCollectionView", **pages,
-                     "page": page.number, "pages": page.count, "itemsPerPage": page.size}}
-
-
-def _turtle_view(key: str, page: Page, pages: dict[str, str]) -> str:
-    """The same, as Turtle statements appended to the page (absolute IRIs)."""
-    if not pages:
-        return ""
-    root = request.host_url.rstrip("/")
-    collection = root + url_for("trace.cited", key=key)
-    lines = [f"\n<{collection}> <{HYDRA}view> <{root}{pages['@id']}> ;",
-             f'    <{HYDRA}totalItems> {page.total} .',
-             f"<{root}{pages['@id']}> a <{HYDRA}PartialCollectionView>"]
-    lines += [f"    ; <{HYDRA}{rel}> <{root}{pages[rel]}>"
-              for rel in ("first", "previous", "next", "last") if rel in pages]
-    return "\n".join(lines) + " .\n"
+    path, formats = url_for("trace.cited", key=name), request_params(only={"format"})
+    return page_links(page.number, page.count,
+                      lambda number: page_url(path, number, formats))
 
 
 # ---------------------------------------------------------------------------
