@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 
 PCM = "https://w3id.org/peerchange/onto/"
-PAPER = "https://w3id.org/peerchange/id/ref/Gillard2015"
+ID = "https://w3id.org/peerchange/id/"
+PAPER = ID + "ref/Gillard2015"
 STATUSES = ["StatedInSource", "ReportedInCompanionPaper", "CuratedInference"]
 
 
@@ -155,3 +156,70 @@ def test_a_given_mechanism_is_not_scoped_by_the_default_source(ask, name):
 def test_a_mechanism_querys_source_and_store_scope_contradict(client, name):
     resp = client.get(f"/api/{name}", query_string={"source": PAPER, "scope": "store"})
     assert resp.status_code == 400 and "not both" in resp.get_json()["message"]
+
+
+VALUES_IN_OPTIONAL = {"api/mechanisms": True,
+                      "internal/api/mechanisms-of-source": "internal/api/mechanisms-of-a-source",
+                      "internal/api/mechanism-outcomes-of-source":
+                          "internal/api/outcomes-of-a-source"}
+
+
+def test_blocks_open_the_optional_groups_that_name_their_variables():
+    """``values_in_optional``: the request's block opens the WHERE group; the inner rows
+    (the request's, or another query's), cut down to the variables each names (repeats
+    dropped), open every OPTIONAL group naming one of them; the others (a locator's
+    inside a component group) are left alone."""
+    import pyoxigraph as ox
+
+    from peerchange.core.errors import QueryFileError
+    from peerchange.core.queryfiles import all_queries, get_query
+    from peerchange.services import canned_values
+
+    found = {n: canned_values.wanted(n) for n in all_queries() if canned_values.wanted(n)}
+    assert found == VALUES_IN_OPTIONAL
+    text = get_query("internal/api/mechanisms-of-source").text
+    paper = ox.NamedNode(PAPER)
+    assert canned_values.with_values(text, [{"source": paper}]).count("\nVALUES ") == 1
+    mechanisms = [{"mechanism": ox.NamedNode(f"{PCM}m{i}")} for i in (1, 2, 1)]
+    out = canned_values.with_values(text, [{"source": paper}], inner=mechanisms)
+    assert out.count(f"VALUES ?source {{\n  <{PAPER}>\n}}") == 1
+    assert out.count(f"VALUES ?mechanism {{\n  <{PCM}m1>\n  <{PCM}m2>\n}}") == 3
+    assert "OPTIONAL { ?componentClaim pcm:locator" in out
+    two = [{"source": paper, **m} for m in mechanisms]
+    out = canned_values.with_values(get_query("api/mechanisms").text, two, inner=two)
+    assert out.count("VALUES (?source ?mechanism) {") == 1  # the WHERE group's
+    assert out.count(f"VALUES ?mechanism {{\n  <{PCM}m1>\n  <{PCM}m2>\n}}") == 3
+    sub = "SELECT ?a WHERE { ?a ?b ?c OPTIONAL { { SELECT ?c WHERE { ?c ?d ?e } } } }"
+    with pytest.raises(QueryFileError, match="sub-SELECT"):
+        canned_values.with_values(sub, [{"a": paper}], inner=[{"c": paper}])
+    assert canned_values.with_values(sub, [{"a": paper}], inner=[{"a": paper}]).count(
+        "VALUES ?a") == 1  # not named in the OPTIONAL group
+
+
+@pytest.mark.parametrize("name", VALUES_IN_OPTIONAL)
+def test_the_blocks_in_the_optional_groups_change_no_row(app, name):
+    """Each ``values_in_optional`` file answers the same rows, in the same order, as with
+    the block opening its WHERE group only (services.trace.batched, as before): for the
+    shipped paper, a mechanism, two mechanisms and a paper with no mechanism (both
+    backends; over Virtuoso the inner blocks are not written)."""
+    import pyoxigraph as ox
+
+    from peerchange.services import canned_values
+    from peerchange.services.trace.batched import select_rows
+
+    sparql = app.services.sparql
+    mech = "https://w3id.org/peerchange/id/mechanism/"
+    cases = [[{"mechanism": ox.NamedNode(mech + "role-modelling")}],
+             [{"mechanism": ox.NamedNode(mech + "role-modelling")},
+              {"mechanism": ox.NamedNode(mech + "trusting-relationships")}]]
+    if name.startswith("internal/"):
+        paper = {"source": ox.NamedNode(PAPER)}
+        cases = [[paper], [{"source": ox.NamedNode(ID + "ref/Bandura1977")}],
+                 *([{**paper, **row} for row in rows] for rows in cases)]
+    checked = 0
+    for rows in cases:
+        before = select_rows(sparql, name, rows, batch=len(rows))
+        after = canned_values.select_rows(sparql, name, rows)
+        assert after == before, rows
+        checked += bool(before)
+    assert checked >= 2

@@ -10,7 +10,11 @@ binds substitutions, so a query that would be planned as if its parameter were o
 (``bind: values``), and the internal query that answers a ``scoped`` one
 (``claims-by-status`` of one ``source``), get their given values instead in a ``VALUES``
 block written from those RDF terms (:mod:`peerchange.services.trace.batched`): the engine
-starts from them, and the cost grows with what is asked, not with the store.
+starts from them, and the cost grows with what is asked, not with the store. A file whose
+front matter has ``values_in_optional`` gets such blocks inside its OPTIONAL groups too
+(the given values, or those of another query: a source's mechanisms), whose hash joins
+pyoxigraph would otherwise evaluate over the whole store
+(:mod:`peerchange.services.canned_values`).
 The query then runs exactly as a ``/sparql`` query does: the SPARQL service's checks, its
 wall-clock limit (a forked process that is stopped at the deadline) and its row limit.
 Pages are cut from the evaluated rows; the query text gets no ``LIMIT``/``OFFSET``. The
@@ -35,6 +39,7 @@ from dataclasses import dataclass, field
 from peerchange.core.errors import QueryFileError
 from peerchange.core.queryfiles import get_query
 from peerchange.core.querytext import tokens
+from peerchange.services import canned_values
 from peerchange.services.canned_catalogue import (
     PARAM_TYPES,
     RESERVED,
@@ -325,7 +330,10 @@ class CannedQueryService:
         """
         variables = variables or projection(get_query(name).text, name)
         started = time.perf_counter()
-        found = select_rows(self.sparql, name, rows, batch=max(len(rows), 1))
+        if canned_values.wanted(name):  # the block opens its OPTIONAL groups too
+            found = canned_values.select_rows(self.sparql, name, rows)
+        else:
+            found = select_rows(self.sparql, name, rows, batch=max(len(rows), 1))
         rows = [tuple(row.get(v) for v in variables) for row in found]
         limit = self.sparql.max_rows
         truncated = bool(limit) and len(rows) > limit
