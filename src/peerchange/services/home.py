@@ -98,7 +98,7 @@ def _text(row: dict[str, Any], name: str) -> str | None:
 def _models(sparql: SparqlService) -> tuple[ChangeModel, ...]:
     """The change model the home page shows (the first in IRI order) and its paper: the
     paper query starts from that one model, however many studies the graph holds."""
-    first = sparql.select(QUERIES + "first-model")
+    first = [r for r in sparql.select(QUERIES + "first-model") if "model" in r]
     if not first:
         return ()
     rows = sparql.select(QUERIES + "home-paper", {"model": first[0]["model"]})

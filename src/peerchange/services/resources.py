@@ -10,30 +10,39 @@ is the whole ontology graph.
 
 The HTML page is built from the same triples plus "what links here"
 (:mod:`peerchange.services.resource_page`). Unknown IRIs get close-match suggestions
-(:meth:`ResourceService.suggest`). Every read goes through the SPARQL service, with the
-queries of ``queries/internal/linked-data/``.
+(:meth:`ResourceService.suggest`, read from every page: up to :data:`SUGGEST_MAX_TRIPLES`
+triples). The labels of what links to a page are read in batches. Every read goes through
+the SPARQL service, with the queries of ``queries/internal/linked-data/``.
 """
 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
 import pyoxigraph as ox
 
-from peerchange.core.describe import unique_triples
+from peerchange.core.describe import add_labels, unique_triples
 from peerchange.core.formats import Format
 from peerchange.core.namespaces import BASE, GRAPH, ID, ONTOLOGY, PCM, shorten
 from peerchange.services.rdf_writer import write_document
 from peerchange.services.resource_page import OntologyTerm, PageBuilder, ResourcePage
 from peerchange.services.sparql import SparqlService
-from peerchange.services.terms import LabelLookup, labels, published_context
+from peerchange.services.terms import LABELS_OF, LabelLookup, Labels, labels, published_context
+from peerchange.services.trace.batched import select_values
 
 QUERIES = "internal/linked-data/"
 # suggestions for unknown IRIs: the least similarity, and how much of the path is compared
 SUGGEST_CUTOFF = 0.6
 MAX_SUGGEST_CHARS = 120
+#: up to this many triples an unknown IRI's 404 (and ``/id/``'s) lists close matches from
+#: every page of the graph (:attr:`ResourceService.known`, read once); above it that read
+#: is skipped (25 s of CPU at 10^6 triples, past the deadline at 10^7, and 1.4 s of
+#: matching per 404 after it): the web layer suggests a search instead
+#: (bench/results/front5.md)
+SUGGEST_MAX_TRIPLES = 250_000
 
 
 def path_for_iri(iri: str) -> str | None:
@@ -109,6 +118,12 @@ class ResourceService:
         iris.update(g for g in self.named_graphs if g.startswith(GRAPH))
         return sorted(iris)
 
+    @property
+    def suggests_from_every_page(self) -> bool:
+        """Whether :meth:`suggest` reads every page of the graph (at most
+        :data:`SUGGEST_MAX_TRIPLES` triples): else it suggests nothing, in no time."""
+        return self.graph.triples <= SUGGEST_MAX_TRIPLES
+
     def exists_in_known(self, iri: str) -> bool:
         """:meth:`exists` answered from :attr:`known` (no query per IRI)."""
         if iri in self.named_graphs and iri.startswith(GRAPH):
@@ -132,6 +147,10 @@ class ResourceService:
         text = self.labels.get(iri)
         if text:
             return text
+        return self._short(iri)
+
+    @staticmethod
+    def _short(iri: str) -> str:
         short = shorten(iri)
         return short[1:-1] if short.startswith("<") else short
 
@@ -154,7 +173,18 @@ class ResourceService:
             return self.sparql.construct(QUERIES + "graph-triples",
                                          {"graph": ox.NamedNode(GRAPH + "ontology")})
         cbd, claims = self._described(iri)
-        return labels(self.sparql).add_to(unique_triples(cbd + claims))
+        return add_labels(unique_triples(cbd + claims), self._labels_of)
+
+    def _labels_of(self, iris: Iterable[ox.NamedNode]) -> list[ox.Triple]:
+        """The label triples of ``iris``, as :meth:`LabelLookup.of` gives them, read in
+        batches of many IRIs (a theory's document links to thousands at 10^7 triples)."""
+        iris = list(iris)
+        return self._label_table(iris).of(iris)
+
+    def _label_table(self, iris: Iterable[ox.NamedNode]) -> Labels:
+        rows = select_values(self.sparql, LABELS_OF, "resource", iris)
+        return Labels(ox.Triple(r["resource"], r["labelProperty"], r["label"])
+                      for r in rows if "labelProperty" in r and "label" in r)
 
     def _document(self, iri: str, fmt: Format, context_ref: str | None = None) -> bytes:
         """The document about ``iri`` in the RDF format ``fmt`` (cached as ``document``).
@@ -171,9 +201,24 @@ class ResourceService:
         cbd, claims = self._described(iri)
         incoming = [(row["subject"].value, row["predicate"].value) for row in self.sparql.select(
             QUERIES + "resource-incoming", {"resource": ox.NamedNode(iri)})]
-        return PageBuilder(self.label).page(
+        return PageBuilder(self._labeller({s for s, _ in incoming})).page(
             iri, self.labels.get(iri) or self.label(iri), cbd, claims, incoming,
             self._ontology_terms() if iri == ONTOLOGY else [])
+
+    def _labeller(self, iris: set[str]) -> Callable[[str], str]:
+        """:meth:`label`, with the labels of ``iris`` (what links to a page: 12,800 works
+        cite a work cited by every study at 10^7 triples) read in batches of many IRIs
+        (``labels-of.rq``, the rows :class:`LabelLookup` reads one IRI at a time): one
+        query per IRI was 80 % of such a page's CPU."""
+        known: dict[str, str | None] = dict.fromkeys(iris)
+        known.update(self._label_table(ox.NamedNode(i) for i in iris).text)
+
+        def label(iri: str) -> str:
+            if iri not in known:
+                return self.label(iri)
+            return known[iri] or self._short(iri)
+
+        return label
 
     def _ontology_terms(self) -> list[OntologyTerm]:
         return [
@@ -201,7 +246,10 @@ class ResourceService:
     def suggest(self, iri: str, limit: int = 6) -> list[Suggestion]:
         """Return the known resources closest to ``iri`` (by path, last segment and label,
         with :mod:`difflib`). A path that is the start of known paths (``/id/mechanism``)
-        lists what is under it."""
+        lists what is under it. Nothing above :data:`SUGGEST_MAX_TRIPLES` triples (see
+        :attr:`suggests_from_every_page`)."""
+        if not self.suggests_from_every_page:
+            return []
         wanted = (path_for_iri(iri) or iri).strip("/").lower()[:MAX_SUGGEST_CHARS]
         for ext in (".html", ".ttl", ".jsonld", ".rdf", ".nt"):
             wanted = wanted.removesuffix(ext)

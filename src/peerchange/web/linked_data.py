@@ -8,7 +8,8 @@ URL map (each also under ``/peerchange/...``, the full path of the IRIs, design.
 - ``{same}.ttl|.jsonld|.rdf|.nt|.html``: the documents (extension twins), ``200`` with
   ``ETag`` (``304`` for ``If-None-Match``), ``Link`` to the canonical IRI and the
   alternates. An unknown extension is a 404 listing the extensions; an unknown IRI a 404
-  page with close matches (HTML or text by ``Accept``);
+  page with close matches (HTML or text by ``Accept``), over a graph of more than
+  ``SUGGEST_MAX_TRIPLES`` triples a search for its words instead (no read of every page);
 - ``/releases/{version}/onto``: the version IRI of the ontology (303 like ``/onto``);
 - ``/dataset`` and ``/.well-known/void`` (VoID + DCAT, negotiated), ``/dataset.{ext}``;
 - ``/dumps/``, ``/dumps/{release|latest}/``, ``/dumps/{release|latest}/{file}``: the full
@@ -22,6 +23,7 @@ CORS headers come from the app (flask-cors).
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
 from flask import Blueprint, Flask, Response, render_template, request
@@ -34,7 +36,7 @@ from peerchange.services.assembly import Services
 from peerchange.services.dumps import LATEST, DumpNotFound
 from peerchange.services.embedded import dataset_jsonld, resource_jsonld
 from peerchange.services.rdf_writer import CONTEXT_FILE, DOCUMENT_FORMATS
-from peerchange.services.resources import path_for_iri
+from peerchange.services.resources import MAX_SUGGEST_CHARS, path_for_iri
 from peerchange.services.terms import published_context
 from peerchange.web.caching import etag_for
 from peerchange.web.dump_files import send_dump
@@ -149,6 +151,11 @@ def ontology_slash() -> Response:
 def namespace_root(root: str) -> Response:
     """``/id/`` and ``/graph/`` name no resource: a 404 that lists what is under them."""
     resources = _ld().resources
+    if not resources.suggests_from_every_page:  # a large graph: no read of every page
+        raise _not_found(BASE + root + "/", note=(
+            f"{BASE}{root}/ names no resource; instances are {BASE}id/{{kind}}/{{slug}}, "
+            f"named graphs {BASE}graph/{{name}}; the dataset page lists the graphs."),
+            suggestions=[])
     under = [iri for iri in resources.pages() if iri.startswith(f"{BASE}{root}/")]
     kinds = sorted({(path_for_iri(iri) or "").split("/")[1] for iri in under})
     if root == "id":
@@ -278,6 +285,8 @@ def _not_found(iri: str, *, note: str | None = None,
     """The 404 for an unknown IRI, with close matches as suggestions (``(href, label)``)."""
     if suggestions is None:
         suggestions = [(href(s.iri), s.label) for s in _ld().resources.suggest(iri)]
+        if not _ld().resources.suggests_from_every_page:
+            suggestions = _search_for(iri)
     message = note or f"The knowledge graph describes no resource with the IRI {iri}."
     return NotFound(
         message,
@@ -287,6 +296,18 @@ def _not_found(iri: str, *, note: str | None = None,
         suggestions=[Suggestion(url, label, url) for url, label in suggestions],
         extra={"iri": iri},
     )
+
+
+def _search_for(iri: str) -> list[tuple[str, str]]:
+    """The search for the words of ``iri``'s last segment (a 404's suggestion over a
+    graph too large to match against every page: costs nothing until followed)."""
+    last = iri.rstrip("/").rsplit("/", 1)[-1][:MAX_SUGGEST_CHARS]
+    for ext in (".html", ".ttl", ".jsonld", ".rdf", ".nt"):
+        last = last.removesuffix(ext)
+    words = " ".join(last.replace("-", " ").replace("_", " ").split())
+    if not words:
+        return []
+    return [(f"{_base()}search?{urlencode({'q': words})}", f"Search for \u201c{words}\u201d")]
 
 
 # ---------------------------------------------------------------------------
