@@ -6,13 +6,25 @@ The package is layered (see ``docs/architecture.md``): ``peerchange.core`` holds
 query files, namespaces, errors and configuration; ``peerchange.services`` the features
 shared by the command line and the web app; ``peerchange.cli`` and ``peerchange.web`` are
 the two faces.
+
+``__version__`` is read from the installed package's metadata when first asked for (a
+module ``__getattr__``): ``importlib.metadata`` costs about 0.04 s of CPU to import, which
+a restart's first answer (``peerchange.serving.launch``) does not pay.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("peerchange")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+from __future__ import annotations
 
 __all__ = ["__version__"]
+
+
+def __getattr__(name: str) -> str:
+    if name != "__version__":
+        raise AttributeError(f"module 'peerchange' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        found = version("peerchange")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        found = "0.0.0+unknown"
+    globals()["__version__"] = found
+    return found

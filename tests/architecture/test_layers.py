@@ -72,6 +72,8 @@ ALLOWED_CROSSINGS = {
     ("peerchange.cli.serve", "peerchange.serving.gunicorn_app"),
     ("peerchange.cli.serve", "peerchange.serving.reload"),
     ("peerchange.__main__", "peerchange.cli"),
+    # the entry starts a restart's early answerer before the CLI is imported
+    ("peerchange.__main__", "peerchange.serving.launch"),
 }
 
 

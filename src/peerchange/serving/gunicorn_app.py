@@ -12,6 +12,11 @@ new workers get, and gunicorn then stops the old workers gracefully.
 
 Shutdown: the graceful timeout is the query timeout plus :data:`GRACE_SECONDS`, so a
 query running when SIGTERM arrives can finish.
+
+A restart's early answerer (:mod:`peerchange.serving.launch`): when it listens on this
+address, gunicorn serves on its listening socket (``bind fd://N``), and each worker, once
+ready to accept, tells it to stop (``post_worker_init``): nothing in the socket's backlog
+is lost between the two.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from typing import Any
 from flask import Flask
 
 from peerchange.core.config import Settings
+from peerchange.serving import launch
 from peerchange.serving.admission import ClientTable, parse_networks
 
 GRACE_SECONDS = 10
@@ -78,6 +84,13 @@ def run_gunicorn(app: Flask, *, settings: Settings, host: str, port: int, worker
         sys.stderr.flush()
         os._exit(code)
 
+    def post_worker_init(_worker: Any) -> None:
+        launch.hand_over()  # the early answerer, if any, stops accepting
+
+    # the early answerer's listening socket, when it listens on this address
+    inherited = launch.take_listener(host, port)
+    bind = f"fd://{inherited}" if inherited is not None else f"{host}:{port}"
+
     arbiters: list[Any] = []
 
     def when_ready(arbiter: Any) -> None:
@@ -93,7 +106,7 @@ def run_gunicorn(app: Flask, *, settings: Settings, host: str, port: int, worker
             super().__init__()
 
         def load_config(self) -> None:
-            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("bind", bind)
             self.cfg.set("workers", workers)
             self.cfg.set("worker_class", WORKER_CLASS)
             self.cfg.set("preload_app", True)
@@ -109,6 +122,7 @@ def run_gunicorn(app: Flask, *, settings: Settings, host: str, port: int, worker
             self.cfg.set("post_fork", post_fork)
             self.cfg.set("when_ready", when_ready)  # the master, for its worker pids
             self.cfg.set("worker_exit", worker_exit)
+            self.cfg.set("post_worker_init", post_worker_init)
             self.cfg.set("proc_name", "peerchange")
             if pid_file:
                 self.cfg.set("pidfile", pid_file)
