@@ -6,7 +6,7 @@ probed with the left side's rows. A ``VALUES`` block opening the WHERE group
 (:mod:`peerchange.services.trace.batched`) makes the left side start from the given
 resources, but the right side is still evaluated for every resource of the store
 (``mechanisms`` of one source: every ``componentOf`` claim, 7-11 s of CPU at 10^7
-triples, bench/results/canned5.md). A query file whose front matter says::
+triples, bench/results/faces.md, "Round 5"). A query file whose front matter says::
 
     #+ values_in_optional: true
 

@@ -41,7 +41,7 @@ MAX_SUGGEST_CHARS = 120
 #: every page of the graph (:attr:`ResourceService.known`, read once); above it that read
 #: is skipped (25 s of CPU at 10^6 triples, past the deadline at 10^7, and 1.4 s of
 #: matching per 404 after it): the web layer suggests a search instead
-#: (bench/results/front5.md)
+#: (bench/results/faces.md, "Round 5")
 SUGGEST_MAX_TRIPLES = 250_000
 
 

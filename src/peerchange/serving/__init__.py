@@ -11,5 +11,9 @@
   budget of concurrent requests and seconds (429);
 - :mod:`~peerchange.serving.fast_lane`: answers sent again by the loop alone;
 - :mod:`~peerchange.serving.lean` and :mod:`~peerchange.serving.lean_wire`: the common
-  ``/sparql`` requests answered without Flask (and, when plain and whole, without h11).
+  ``/sparql`` requests answered without Flask (and, when plain and whole, without h11);
+- :mod:`~peerchange.serving.launch`, :mod:`~peerchange.serving.early` and
+  :mod:`~peerchange.serving.early_request`: a restart on a built store binds the socket at
+  once and answers plain ``/sparql`` queries from a small forked process until the first
+  gunicorn worker takes over.
 """
