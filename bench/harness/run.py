@@ -131,6 +131,7 @@ def measure(cls: type[Server], data: Path, work: Path, *, clients: int, seconds:
                 result["load_command_s"] = None if command is None else round(command, 2)
                 result["ready_s"] = round(time.perf_counter() - t0, 2)
             log(f"  {cls.name}: answering after {round(time.perf_counter() - t0, 2)} s")
+            server.wait_served()
             answers = mix.check(server.endpoint, server.base)
             result["rows"] = _rows(answers)
             if params:
@@ -177,6 +178,8 @@ def measure(cls: type[Server], data: Path, work: Path, *, clients: int, seconds:
                 try:
                     server.start(PeakSampler())
                     result["restart_s"] = round(time.perf_counter() - t2, 2)
+                    server.wait_served()  # peerchange: its pages too, after the early answers
+                    result["restart_served_s"] = round(time.perf_counter() - t2, 2)
                 except Exception as exc:  # noqa: BLE001  (the rest was measured)
                     result["restart_error"] = str(exc)[-1000:]
         except Exception as exc:  # noqa: BLE001  (recorded: the run goes on)

@@ -179,6 +179,9 @@ class Server:
         raise ServerError(f"{self.name} did not answer within {self.startup:g} s\n"
                           + self.tail())
 
+    def wait_served(self) -> None:
+        """Wait until the whole server is up (after :meth:`wait_ready`); the same for most."""
+
     def tail(self, lines: int = 30) -> str:
         if not self.log.exists():
             return ""
@@ -188,6 +191,21 @@ class Server:
 
 class Peerchange(Server):
     name = "peerchange"
+
+    def wait_served(self) -> None:
+        """After a restart on a built store the first answers come from the early answerer,
+        which refuses some queries (503, ``Retry-After``) and every page; the mixes start
+        once the full server answers ``/health``."""
+        deadline = time.monotonic() + self.startup
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.base + "/health", timeout=5).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.02)
+        raise ServerError(f"{self.name}: /health did not answer within {self.startup:g} s\n"
+                          + self.tail())
 
     def env(self) -> dict[str, str]:
         """As a user must for a big file: the extra-file cap (256 MiB) raised to its size."""

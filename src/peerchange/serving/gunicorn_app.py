@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -37,6 +38,11 @@ GRACE_SECONDS = 10
 WORKER_CLASS = "peerchange.serving.worker.BufferingWorker"
 
 Reloader = Callable[[Flask], "Flask | None"]
+
+
+def _leave_at_once(_signum: int, _frame: Any) -> None:
+    """A booting worker's stop signal, until gunicorn sets the worker's own handlers."""
+    os._exit(0)
 
 
 def _graph(app: Any) -> Any:
@@ -64,6 +70,13 @@ def run_gunicorn(app: Flask, *, settings: Settings, host: str, port: int, worker
     timeout = settings.query_timeout
 
     def post_fork(_server: Any, worker: Any) -> None:
+        # until the worker sets its own handlers (init_signals), the master's handlers it
+        # inherited would swallow a SIGTERM (queued for a master that is not there): a stop
+        # then waited the whole graceful timeout. A worker stopped this early has served
+        # nothing, so it leaves at once (no clean-up: see worker_exit; no core file as
+        # SIGQUIT's default action would write).
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+            signal.signal(sig, _leave_at_once)
         # what the master left as cyclic garbage is never collected in a worker (a RocksDB
         # store's destructor aborts a forked process; frozen pages also stay shared)
         gc.freeze()
