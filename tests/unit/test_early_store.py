@@ -147,6 +147,10 @@ def test_screen():
     assert screen("INSERT DATA { <http://a.example/> <http://b.example/> 1 }", 128)
     assert screen("DESCRIBE <http://a.example/>", 128)
     assert screen("ASK { ((((?s)))) ?p ?o }", 3)
+    # a whole-line comment is not looked at: a harness query says "with" in its comment
+    assert screen("# the mechanisms, with their labels, from one model\n"
+                  "  # (( a comment ((\nASK { ?s ?p ?o }", 3) is None
+    assert screen("# a comment\nASK { ?s ?p ?o } # with", 128)
 
 
 def test_answer_subset():

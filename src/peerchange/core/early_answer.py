@@ -39,7 +39,8 @@ N_TRIPLES = "application/n-triples; charset=utf-8"
 FRAME_BYTES = 4096
 # words that make a text one the early answerer leaves to the full server: updates,
 # SERVICE (the allow-list), FROM / FROM NAMED (the dataset), DESCRIBE (labels). Found
-# anywhere (strings and IRIs too), so a text is refused rather than answered differently.
+# anywhere but in whole-line comments (strings and IRIs too), so a text is refused rather
+# than answered differently.
 REFUSED_WORDS = frozenset({"service", "from", "describe", "insert", "delete", "load", "clear",
                            "create", "drop", "copy", "move", "add", "with", "using"})
 _WORD_CHARS = "abcdefghijklmnopqrstuvwxyz"
@@ -59,10 +60,13 @@ class Unparsable(Exception):
 
 def screen(text: str, max_nesting: int) -> str | None:
     """Why ``text`` is left to the full server, or ``None``: empty, one of
-    :data:`REFUSED_WORDS`, or more ``{``, ``(`` and ``[`` than the nesting limit (an upper
-    bound of its depth)."""
+    :data:`REFUSED_WORDS` outside its whole-line comments, or more ``{``, ``(`` and ``[``
+    than the nesting limit (an upper bound of its depth)."""
     if not text.strip():
         return "an empty query"
+    # a line that starts with ``#`` is a comment (or, inside a long string literal, part
+    # of a string): either way no keyword of the query, so it is not looked at
+    text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
     if max_nesting and text.count("{") + text.count("(") + text.count("[") > max_nesting:
         return "a deeply nested query"
     words = set(text.lower().translate(_SPLIT).split())
