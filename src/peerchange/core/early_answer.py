@@ -28,9 +28,9 @@ import json
 
 import pyoxigraph as ox
 
-from peerchange.core.namespaces import PREFIXES, XSD_STRING
+from peerchange.core.json_terms import json_term
+from peerchange.core.namespaces import PREFIXES
 
-RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 JSON_RESULTS = "application/sparql-results+json"
 TURTLE = "text/turtle; charset=utf-8"
 N_TRIPLES = "application/n-triples; charset=utf-8"
@@ -93,22 +93,10 @@ def _media(accept: str | None) -> str | None:
 
 
 def _json_term(term: object) -> dict[str, object]:
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        out: dict[str, object] = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value not in (XSD_STRING, RDF_LANG_STRING):
-            out["datatype"] = term.datatype.value
-        return out
-    if isinstance(term, ox.Triple):
-        return {"type": "triple", "value": {"subject": _json_term(term.subject),
-                                            "predicate": _json_term(term.predicate),
-                                            "object": _json_term(term.object)}}
-    raise Unanswered(f"a term of type {type(term).__name__}")
+    try:
+        return json_term(term)
+    except TypeError:
+        raise Unanswered(f"a term of type {type(term).__name__}") from None
 
 
 def answer(store: ox.Store, text: str, *, base_iri: str, accept: str | None, max_rows: int,

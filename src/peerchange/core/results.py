@@ -29,9 +29,9 @@ from xml.sax.saxutils import escape, quoteattr
 import pyoxigraph as ox
 
 from peerchange.core.formats import Format
-from peerchange.core.namespaces import PCM, RDF, XSD, XSD_STRING
+from peerchange.core.json_terms import RDF_LANG_STRING, json_term
+from peerchange.core.namespaces import PCM, XSD, XSD_STRING
 
-RDF_LANG_STRING = RDF + "langString"
 TRUNCATION_LINK = PCM + "truncatedResults"
 
 Row = Sequence[object | None]
@@ -39,30 +39,6 @@ Row = Sequence[object | None]
 
 # json.dumps(..., ensure_ascii=False) without making an encoder per call (the same text)
 _JSON = json.JSONEncoder(ensure_ascii=False).encode
-
-
-def _json_term(term: object) -> dict[str, object]:
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        out: dict[str, object] = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value not in (XSD_STRING, RDF_LANG_STRING):
-            out["datatype"] = term.datatype.value
-        return out
-    if isinstance(term, ox.Triple):
-        return {
-            "type": "triple",
-            "value": {
-                "subject": _json_term(term.subject),
-                "predicate": _json_term(term.predicate),
-                "object": _json_term(term.object),
-            },
-        }
-    raise TypeError(f"not an RDF term: {term!r}")
 
 
 def _xml_term(term: object) -> str:
@@ -156,7 +132,7 @@ class SelectWriter:
         name, variables = self.fmt.name, self.variables
         self.rows += 1
         if name == "json":
-            binding = {v: _json_term(t) for v, t in zip(variables, row, strict=True)
+            binding = {v: json_term(t) for v, t in zip(variables, row, strict=True)
                        if t is not None}
             text = _JSON(binding)
             return (text if self.rows == 1 else ", " + text).encode()

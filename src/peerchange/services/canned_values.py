@@ -43,7 +43,6 @@ limits (no row or byte cap) and its file name.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -89,16 +88,8 @@ def select_rows(sparql: SparqlService, name: str, rows: Sequence[Mapping[str, Te
             return []
         if len(inner) > batched.BATCH:  # a block that large: the WHERE group's only, as
             inner = None                # before (slower, the same rows; and the text short)
-    prepared = sparql.prepare(with_values(file.text, rows, inner=inner, name=name))
-    if prepared.form != "SELECT":
-        raise QueryFileError(f"queries/{name}.rq is not a SELECT query")
-    # ours, not a client's: no row or byte cap, and errors name the file
-    prepared = dataclasses.replace(prepared, max_rows=0, max_bytes=0, name=file.name)
-    answer = sparql.execute(prepared)
-    return [
-        {v: t for v, t in zip(answer.variables, row, strict=True) if t is not None}
-        for row in answer.rows
-    ]
+    return batched.run_select(sparql, name, with_values(file.text, rows, inner=inner,
+                                                        name=name))
 
 
 def with_values(text: str, rows: Sequence[Mapping[str, Term]], *,
@@ -119,7 +110,7 @@ def with_values(text: str, rows: Sequence[Mapping[str, Term]], *,
         (i for i in range(start + 1, len(toks)) if _is(toks[i], "{")), None)
     if where is None:
         raise QueryFileError(f"queries/{name}.rq has no WHERE group")
-    inserts = [(toks[where].pos + 1, _block([n for n, _ in todo[0]], todo))]
+    inserts = [(toks[where].pos + 1, batched.values_block([n for n, _ in todo[0]], todo))]
     values = _distinct(inner or ())
     names = [n for n, _ in values[0]] if values else []
     for at in range(where + 1, len(toks) - 1):
@@ -133,7 +124,7 @@ def with_values(text: str, rows: Sequence[Mapping[str, Term]], *,
         if any(t.kind == "word" and t.text.upper() == "SELECT" for t in group):
             raise QueryFileError(f"queries/{name}.rq: {KEY} with a sub-SELECT in an OPTIONAL")
         cut = list(dict.fromkeys(tuple((n, dict(row)[n]) for n in named) for row in values))
-        inserts.append((toks[at + 1].pos + 1, _block(named, cut)))
+        inserts.append((toks[at + 1].pos + 1, batched.values_block(named, cut)))
     for pos, block in sorted(inserts, reverse=True):
         text = text[:pos] + block + text[pos:]
     return text
@@ -162,13 +153,3 @@ def _group(toks: list[Token], open_at: int) -> list[Token]:
             if depth == 0:
                 return toks[open_at + 1:i]
     return toks[open_at + 1:]
-
-
-def _block(names: Sequence[str], rows: Sequence[tuple[tuple[str, Term], ...]]) -> str:
-    # the forms of services.trace.batched: one variable in the short form (Virtuoso 7.2)
-    if len(names) == 1:
-        head, lines = "?" + names[0], [str(row[0][1]) for row in rows]
-    else:
-        head = "(" + " ".join("?" + n for n in names) + ")"
-        lines = ["(" + " ".join(str(dict(row)[n]) for n in names) + ")" for row in rows]
-    return "\nVALUES " + head + " {\n  " + "\n  ".join(lines) + "\n}\n"

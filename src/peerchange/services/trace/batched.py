@@ -21,7 +21,7 @@ limits (no row or byte cap) and its file name.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pyoxigraph as ox
@@ -65,7 +65,12 @@ def _select(sparql: SparqlService, name: str, rows: list[tuple[tuple[str, Term],
     at = _group_start(file.text)
     if at is None:
         raise QueryFileError(f"queries/{name}.rq has no WHERE group")
-    names = [n for n, _ in rows[0]]
+    block = values_block([n for n, _ in rows[0]], rows)
+    return run_select(sparql, name, file.text[:at] + block + file.text[at:])
+
+
+def values_block(names: Sequence[str], rows: Sequence[tuple[tuple[str, Term], ...]]) -> str:
+    """A ``VALUES`` block of ``rows`` (each its (variable, term) pairs) for ``names``."""
     # one variable in the short form: with ``(?x) { (<a>) ... }`` Virtuoso 7.2 answered 500
     # in one test run of the traces (the cause was not established), with this one it did not
     if len(names) == 1:
@@ -73,12 +78,21 @@ def _select(sparql: SparqlService, name: str, rows: list[tuple[tuple[str, Term],
     else:
         head = "(" + " ".join("?" + n for n in names) + ")"
         lines = ["(" + " ".join(str(dict(row)[n]) for n in names) + ")" for row in rows]
-    block = "\nVALUES " + head + " {\n  " + "\n  ".join(lines) + "\n}\n"
-    prepared = sparql.prepare(file.text[:at] + block + file.text[at:])
+    return "\nVALUES " + head + " {\n  " + "\n  ".join(lines) + "\n}\n"
+
+
+def run_select(sparql: SparqlService, name: str, text: str) -> list[dict[str, Any]]:
+    """The rows of ``text`` (the shipped SELECT query ``name`` with blocks written into
+    it) as ``{variable: term}``, unbound variables left out; ours, not a client's: no row
+    or byte cap, and errors name the file.
+
+    :raise QueryFileError: ``text`` is not a SELECT query.
+    """
+    prepared = sparql.prepare(text)
     if prepared.form != "SELECT":
         raise QueryFileError(f"queries/{name}.rq is not a SELECT query")
-    # ours, not a client's: no row or byte cap, and errors name the file
-    prepared = dataclasses.replace(prepared, max_rows=0, max_bytes=0, name=file.name)
+    prepared = dataclasses.replace(prepared, max_rows=0, max_bytes=0,
+                                   name=get_query(name).name)
     answer = sparql.execute(prepared)
     return [
         {v: t for v, t in zip(answer.variables, row, strict=True) if t is not None}
