@@ -391,6 +391,26 @@ ENGINE_FAILURE = "the engine broke (raised on purpose by a test)"
 FAULT_MARKER = "# fail in the engine"
 
 
+def kill_and_wait_dead(pid: int, limit: float = 10.0) -> None:
+    """SIGKILL ``pid`` (a child of this process) and wait until it has died (a zombie,
+    not yet reaped): the scenario "an idle process was killed" is a process that is dead
+    before the next job is written. Right after ``kill`` a process blocked in ``read`` may
+    still take a job written at that instant before it dies, which is indistinguishable
+    from dying of that job."""
+    os.kill(pid, signal.SIGKILL)
+    until = time.monotonic() + limit
+    while time.monotonic() < until:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as stat:
+                state = stat.read().rsplit(b")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return
+        if state in (b"Z", b"X"):
+            return
+        time.sleep(0.005)
+    raise AssertionError(f"process {pid} still running {limit} s after SIGKILL")
+
+
 def close_executors() -> None:
     """Stop this process's query executors; the next query forks a fresh one (from the
     code as it is then)."""

@@ -27,7 +27,7 @@ from peerchange.core.errors import QueryOutOfMemory, QueryTimeout
 from peerchange.core.execution import QueryJob, run_with_timeout
 from peerchange.core.executor import resident_bytes
 from peerchange.core.formats import RESULT_FORMATS, find_format
-from tests.conftest import ROOT, close_executors
+from tests.conftest import ROOT, close_executors, kill_and_wait_dead
 from tests.reliability.conftest import (
     ENDLESS_COUNT,
     SORTED_CROSS_PRODUCT,
@@ -149,7 +149,7 @@ def test_a_killed_idle_query_process_is_replaced_and_counted(tiny_store):
     close_executors()
     execution.start_pool(tiny_store, 1)
     [pid] = execution._executor_for(tiny_store).pids
-    os.kill(pid, signal.SIGKILL)
+    kill_and_wait_dead(pid)
     try:
         metrics.count = lambda name, amount=1, **labels: counted.append((name, labels))
         assert one_row(tiny_store) == 1

@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import re
-import signal
 import time
 
 import pyoxigraph as ox
@@ -24,7 +23,7 @@ from peerchange.core.errors import QueryFailed, QuerySyntaxError, QueryTimeout, 
 from peerchange.core.execution import QueryJob, evaluate, run_with_timeout
 from peerchange.core.formats import RDF_FORMATS, RESULT_FORMATS, find_format
 from peerchange.core.results import TRUNCATION_LINK
-from tests.conftest import ENGINE_FAILURE
+from tests.conftest import ENGINE_FAILURE, kill_and_wait_dead
 
 ID = "https://w3id.org/peerchange/id/"
 PCM = "https://w3id.org/peerchange/onto/"
@@ -105,7 +104,7 @@ def test_a_killed_idle_executor_is_replaced_and_the_query_answers(shipped_store,
     """Row 16: the idle query process killed (as the OOM killer would): the next query
     starts another and answers, at once."""
     child = executor.pid
-    os.kill(child, signal.SIGKILL)
+    kill_and_wait_dead(child)
     start = time.perf_counter()
     assert mechanisms(shipped_store) == MECHANISMS
     assert time.perf_counter() - start < GENEROUS / 2  # noticed, not at the deadline
