@@ -50,7 +50,7 @@ import pyoxigraph as ox
 
 from peerchange.core.errors import QueryFileError
 from peerchange.core.queryfiles import get_query
-from peerchange.core.querytext import QUERY_FORMS, Token, tokens
+from peerchange.core.querytext import Token, tokens
 from peerchange.services.sparql import SparqlService
 from peerchange.services.trace import batched
 
@@ -104,10 +104,7 @@ def with_values(text: str, rows: Sequence[Mapping[str, Term]], *,
     if not todo:
         raise QueryFileError(f"queries/{name}.rq: no rows of bindings")
     toks = tokens(text)
-    start = next((i for i, t in enumerate(toks)
-                  if t.kind == "word" and t.text.upper() in QUERY_FORMS), None)
-    where = None if start is None else next(
-        (i for i in range(start + 1, len(toks)) if _is(toks[i], "{")), None)
+    where = batched.where_brace(toks)
     if where is None:
         raise QueryFileError(f"queries/{name}.rq has no WHERE group")
     inserts = [(toks[where].pos + 1, batched.values_block([n for n, _ in todo[0]], todo))]

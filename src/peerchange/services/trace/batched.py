@@ -28,7 +28,7 @@ import pyoxigraph as ox
 
 from peerchange.core.errors import QueryFileError
 from peerchange.core.queryfiles import get_query
-from peerchange.core.querytext import QUERY_FORMS, tokens
+from peerchange.core.querytext import QUERY_FORMS, Token, tokens
 from peerchange.services.sparql import SparqlService
 
 Term = ox.NamedNode | ox.Literal
@@ -103,11 +103,16 @@ def run_select(sparql: SparqlService, name: str, text: str) -> list[dict[str, An
 def _group_start(text: str) -> int | None:
     """The offset just inside the WHERE group of a SELECT query (after its ``{``)."""
     toks = tokens(text)
+    at = where_brace(toks)
+    return None if at is None else toks[at].pos + 1
+
+
+def where_brace(toks: Sequence[Token]) -> int | None:
+    """The index in ``toks`` of the ``{`` that opens the query's WHERE group (the first
+    after the query form's keyword), else ``None``."""
     at = next((i for i, t in enumerate(toks)
                if t.kind == "word" and t.text.upper() in QUERY_FORMS), None)
     if at is None:
         return None
-    for tok in toks[at + 1:]:
-        if tok.kind == "other" and tok.text == "{":
-            return tok.pos + 1
-    return None
+    return next((i for i in range(at + 1, len(toks))
+                 if toks[i].kind == "other" and toks[i].text == "{"), None)
