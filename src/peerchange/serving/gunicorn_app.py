@@ -11,7 +11,9 @@ it returns a new app over freshly loaded data (or ``None`` to keep the old one),
 new workers get, and gunicorn then stops the old workers gracefully.
 
 Shutdown: the graceful timeout is the query timeout plus :data:`GRACE_SECONDS`, so a
-query running when SIGTERM arrives can finish.
+query running when SIGTERM arrives can finish. A worker still booting leaves at once: the
+arbiter forks with the stop signals blocked, and the worker unblocks them in ``post_fork``
+with handlers that exit (a stop sent to the process group meanwhile is not lost).
 
 A restart's early answerer (:mod:`peerchange.serving.launch`): when it listens on this
 address, gunicorn serves on its listening socket (``bind fd://N``), and each worker, once
@@ -40,9 +42,31 @@ WORKER_CLASS = "peerchange.serving.worker.BufferingWorker"
 Reloader = Callable[[Flask], "Flask | None"]
 
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
+
+
 def _leave_at_once(_signum: int, _frame: Any) -> None:
     """A booting worker's stop signal, until gunicorn sets the worker's own handlers."""
     os._exit(0)
+
+
+def _stop_safe_arbiter() -> type:
+    """gunicorn's arbiter whose forks hold the stop signals back until the new worker has
+    its own handlers (``post_fork`` unblocks them there) and the master is back from the
+    fork: a SIGTERM sent to the process group at that moment is delivered then, not
+    swallowed by the master's handlers the child inherited (the stop would then wait the
+    whole graceful timeout)."""
+    from gunicorn.arbiter import Arbiter
+
+    class StopSafeArbiter(Arbiter):  # type: ignore[misc]
+        def spawn_worker(self) -> int:
+            before = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+            try:
+                return super().spawn_worker()
+            finally:  # the master (and a worker leaving through here) as before
+                signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+    return StopSafeArbiter
 
 
 def _graph(app: Any) -> Any:
@@ -75,8 +99,11 @@ def run_gunicorn(app: Flask, *, settings: Settings, host: str, port: int, worker
         # then waited the whole graceful timeout. A worker stopped this early has served
         # nothing, so it leaves at once (no clean-up: see worker_exit; no core file as
         # SIGQUIT's default action would write).
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+        # (the arbiter forked with these signals blocked: one sent since is delivered
+        # now, to this handler)
+        for sig in STOP_SIGNALS:
             signal.signal(sig, _leave_at_once)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
         # what the master left as cyclic garbage is never collected in a worker (a RocksDB
         # store's destructor aborts a forked process; frozen pages also stay shared)
         gc.freeze()
@@ -146,6 +173,14 @@ def run_gunicorn(app: Flask, *, settings: Settings, host: str, port: int, worker
 
         def load(self) -> Flask:
             return app
+
+        def run(self) -> None:
+            try:
+                _stop_safe_arbiter()(self).run()
+            except RuntimeError as exc:  # as gunicorn's own run()
+                print(f"\nError: {exc}\n", file=sys.stderr)
+                sys.stderr.flush()
+                sys.exit(1)
 
         def reload(self) -> None:
             """SIGHUP in the master: re-read the configuration, then the data."""
