@@ -6,7 +6,9 @@
   its root and compacted with ``{"@vocab": "https://schema.org/"}`` inline, so the block
   needs nothing fetched.
 - On a resource page: the resource's own JSON-LD document (what ``{page}.jsonld`` serves),
-  with the published context inlined instead of referenced.
+  with the published context inlined instead of referenced: bounded as that document is
+  (:mod:`peerchange.services.incoming`), its Hydra collections saying which lists it
+  gives in part and where the whole lists are.
 
 The web layer writes either into a ``<script type="application/ld+json">`` data block with
 ``<``, ``>`` and ``&`` escaped (Jinja's ``tojson``), so no value can close the element.
@@ -66,10 +68,11 @@ def dataset_jsonld(description: DatasetDescriptionService, base_url: str) -> dic
     return json.loads(_dataset(description.sparql, base_url, dumps))
 
 
-def resource_jsonld(resources: ResourceService, iri: str) -> dict[str, Any]:
-    """The JSON-LD document of the resource ``iri``, its context inlined."""
+def resource_jsonld(resources: ResourceService, iri: str, base: str) -> dict[str, Any]:
+    """The JSON-LD document of the resource ``iri``, its context inlined (the whole lists
+    it gives in part on the site at ``base``, ending in ``/``)."""
     assert JSONLD is not None
-    return json.loads(resources.document(iri, JSONLD, None))
+    return json.loads(resources.document(iri, JSONLD, None, base))
 
 
 __all__ = ["SCHEMA_CONTEXT", "dataset_jsonld", "resource_jsonld"]

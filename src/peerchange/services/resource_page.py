@@ -3,7 +3,10 @@
 :class:`PageBuilder` reads a resource's concise bounded description, the claims about it
 (with their evidence status, locator, rationale and citations) and the links to it, and
 returns a :class:`ResourcePage`: labels instead of IRIs, nested blank nodes and RDF lists
-unfolded, and beside each link the claim that stands for it and its status.
+unfolded, and beside each link the claim that stands for it and its status. Where the
+service gives only the first of the claims about the resource or of the links to it by a
+property (:mod:`peerchange.services.incoming`), the page says so (:class:`CutList`: how
+many it shows, how many there are, where the whole list is).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from peerchange.core.namespaces import (
     XSD_STRING,
     shorten,
 )
+from peerchange.services.paging import PageWindow
 
 DEFINITIONS = (SKOS + "definition", DCTERMS + "description")
 STATUS = PCM + "evidenceStatus"
@@ -115,6 +119,31 @@ class IncomingLink:
 
 
 @dataclass
+class CutList:
+    """A list the page shows in part: the claims about the resource by one end
+    (``claims``), or the resources linking to it by one property.
+
+    :param shown: how many the page shows (the first, in IRI order).
+    :param total: how many there are.
+    :param path: the site path (no leading slash) of the whole list, in pages.
+    """
+
+    predicate: Value
+    shown: int
+    total: int
+    path: str
+    claims: bool
+
+    @property
+    def what(self) -> str:
+        """What the list holds, said after its total."""
+        if not self.claims:
+            return "resources that link here by"
+        return ("claims that start here" if self.predicate.iri == CLAIM_SUBJECT
+                else "claims that end here")
+
+
+@dataclass
 class OntologyTerm:
     iri: str
     kind: str
@@ -135,6 +164,32 @@ class ResourcePage:
     claims: list[ClaimView]
     incoming: list[IncomingLink]
     terms: list[OntologyTerm] = field(default_factory=list)
+    cut: list[CutList] = field(default_factory=list)
+
+    @property
+    def claims_cut(self) -> list[CutList]:
+        """The ends by which the page shows only some of the claims about the resource."""
+        return [c for c in self.cut if c.claims]
+
+    @property
+    def links_cut(self) -> list[CutList]:
+        """The properties by which the page shows only some of the links to it."""
+        return [c for c in self.cut if not c.claims]
+
+
+@dataclass
+class LinksPage:
+    """One page of what links to a resource by one property (``/links/{path}``): the
+    links, each with the claim behind it, or (by a claim's subject or object) the claims
+    themselves; ``triples`` its RDF (the links, the claims' triples, labels)."""
+
+    iri: str
+    label: str
+    predicate: Value
+    window: PageWindow
+    links: list[IncomingLink]
+    claims: list[ClaimView]
+    triples: list[ox.Triple]
 
 
 Outgoing = dict[Any, list[ox.Triple]]
@@ -148,12 +203,19 @@ class PageBuilder:
 
     def page(self, iri: str, title: str, cbd: Iterable[ox.Triple],
              claim_triples: Iterable[ox.Triple], incoming: Iterable[tuple[str, str]],
-             terms: list[OntologyTerm]) -> ResourcePage:
+             terms: list[OntologyTerm], *, badges: Iterable[ox.Triple] = (),
+             cut: Iterable[tuple[str, int, int, str]] = ()) -> ResourcePage:
         """The page of ``iri`` from its description, the claims about it and the
-        ``(subject, predicate)`` pairs that link to it."""
+        ``(subject, predicate)`` pairs that link to it.
+
+        :param badges: the triples of more claims, not listed: the claims behind links the
+            page shows whose claims are not among ``claim_triples`` (when those are cut).
+        :param cut: the lists given in part, as ``(predicate, bound, total, path)``.
+        """
         node = ox.NamedNode(iri)
-        claims = self._claims(claim_triples)
-        by_link = {(c.subject.iri, c.predicate.iri, c.object.iri): c for c in claims}
+        claims = self.claims(claim_triples)
+        by_link = {(c.subject.iri, c.predicate.iri, c.object.iri): c
+                   for c in [*self.claims(badges), *claims]}
 
         def claim_ref(s: str | None, p: str | None, o: str | None) -> ClaimRef | None:
             view = by_link.get((s, p, o))
@@ -196,6 +258,9 @@ class PageBuilder:
             incoming=sorted(links, key=lambda link: (link.predicate.text.lower(),
                                                      link.subject.text.lower())),
             terms=terms,
+            cut=[CutList(self.iri_value(p), min(bound, total), total, path,
+                         p in (CLAIM_SUBJECT, CLAIM_OBJECT))
+                 for p, bound, total, path in cut],
         )
 
     def iri_value(self, iri: str) -> Value:
@@ -242,7 +307,8 @@ class PageBuilder:
             return None
         return items
 
-    def _claims(self, triples: Iterable[ox.Triple]) -> list[ClaimView]:
+    def claims(self, triples: Iterable[ox.Triple]) -> list[ClaimView]:
+        """The claims of ``triples`` (every triple of each), as a page shows them."""
         by_claim: dict[str, list[ox.Triple]] = defaultdict(list)
         for t in triples:
             if isinstance(t.subject, ox.NamedNode):

@@ -9,7 +9,12 @@ it and see the status of every link without a second request. The ontology IRI's
 is the whole ontology graph.
 
 The HTML page is built from the same triples plus "what links here"
-(:mod:`peerchange.services.resource_page`). Unknown IRIs get close-match suggestions
+(:mod:`peerchange.services.resource_page`). Both are bounded
+(:mod:`peerchange.services.incoming`): past :data:`~peerchange.services.incoming.MAX_CLAIMS`
+claims about it (per end) or :data:`~peerchange.services.incoming.MAX_LINKS` links to it
+by one property, a page and a document give the first of them in IRI order, with the
+totals and where the whole lists are (Hydra collections in the RDF); the concise bounded
+description is always complete. Unknown IRIs get close-match suggestions
 (:meth:`ResourceService.suggest`, read from every page: up to :data:`SUGGEST_MAX_TRIPLES`
 triples). The labels of what links to a page are read in batches. Every read goes through
 the SPARQL service, with the queries of ``queries/internal/linked-data/``.
@@ -21,14 +26,23 @@ import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from urllib.parse import urlencode
 
 import pyoxigraph as ox
 
 from peerchange.core.describe import add_labels, unique_triples
 from peerchange.core.formats import Format
 from peerchange.core.namespaces import BASE, GRAPH, ID, ONTOLOGY, PCM, shorten
+from peerchange.services.incoming import CLAIM_ENDS, Incoming, IncomingService
 from peerchange.services.rdf_writer import write_document
-from peerchange.services.resource_page import OntologyTerm, PageBuilder, ResourcePage
+from peerchange.services.resource_page import (
+    ClaimRef,
+    IncomingLink,
+    LinksPage,
+    OntologyTerm,
+    PageBuilder,
+    ResourcePage,
+)
 from peerchange.services.sparql import SparqlService
 from peerchange.services.terms import LABELS_OF, LabelLookup, Labels, labels, published_context
 from peerchange.services.trace.batched import select_values
@@ -43,6 +57,18 @@ MAX_SUGGEST_CHARS = 120
 #: matching per 404 after it): the web layer suggests a search instead
 #: (bench/results/faces.md, "Round 5")
 SUGGEST_MAX_TRIPLES = 250_000
+
+
+def _named(triples: Iterable[ox.Triple]) -> set[str]:
+    """The IRIs ``triples`` use as subject, predicate or object."""
+    return {n.value for t in triples for n in (t.subject, t.predicate, t.object)
+            if isinstance(n, ox.NamedNode)}
+
+
+def listing_path(iri: str, predicate: str) -> str:
+    """The site path (no leading slash) of the paged list of what links to ``iri`` by
+    ``predicate`` (:mod:`peerchange.web.incoming`)."""
+    return f"links/{path_for_iri(iri) or iri}?{urlencode({'property': predicate})}"
 
 
 def path_for_iri(iri: str) -> str | None:
@@ -72,6 +98,7 @@ class ResourceService:
     def __init__(self, sparql: SparqlService) -> None:
         self.sparql = sparql
         self.graph = sparql.graph
+        self.incoming = IncomingService(sparql)
         self.document = lru_cache(maxsize=512)(self._document)
         self.page = lru_cache(maxsize=256)(self._page)
         self._described_at_all = lru_cache(maxsize=4096)(self._is_described)
@@ -156,24 +183,37 @@ class ResourceService:
 
     # -- RDF ----------------------------------------------------------------
 
-    def _described(self, iri: str) -> tuple[list[ox.Triple], list[ox.Triple]]:
-        """The concise bounded description of ``iri`` and the claims about it."""
+    def _described(self, iri: str, *, claims_only: bool = False
+                   ) -> tuple[list[ox.Triple], list[ox.Triple], Incoming]:
+        """The concise bounded description of ``iri``, the claims about it (all of them,
+        or the first :data:`~peerchange.services.incoming.MAX_CLAIMS` per end) and what
+        links to it, counted (with ``claims_only``, the claims only: a document's)."""
         node = ox.NamedNode(iri)
         bindings = {"resource": node}
         # the endpoint's DESCRIBE also brings the labels of what the resource links to (IRI
         # subjects); keep the description itself: labels are added once, to the whole document
         cbd = [t for t in self.sparql.construct(QUERIES + "resource-description", bindings)
                if t.subject == node or isinstance(t.subject, ox.BlankNode)]
-        return (unique_triples(cbd),
-                unique_triples(self.sparql.construct(QUERIES + "resource-claims", bindings)))
+        incoming = self.incoming.of(iri, claims_only)
+        if incoming.claims_cut:
+            claims = self.incoming.claim_triples(
+                c for p in CLAIM_ENDS for c in self.incoming.first(incoming, p))
+        else:
+            claims = unique_triples(self.sparql.construct(QUERIES + "resource-claims",
+                                                          bindings))
+        return unique_triples(cbd), claims, incoming
 
-    def triples(self, iri: str) -> list[ox.Triple]:
-        """Return the RDF of the document about ``iri`` (see the module docstring)."""
+    def triples(self, iri: str, base: str = BASE) -> list[ox.Triple]:
+        """Return the RDF of the document about ``iri`` (see the module docstring); where
+        it gives the claims about it in part, the Hydra collections of the whole lists, on
+        the site at ``base`` (ends in ``/``)."""
         if iri == ONTOLOGY:
             return self.sparql.construct(QUERIES + "graph-triples",
                                          {"graph": ox.NamedNode(GRAPH + "ontology")})
-        cbd, claims = self._described(iri)
-        return add_labels(unique_triples(cbd + claims), self._labels_of)
+        cbd, claims, incoming = self._described(iri, claims_only=True)
+        triples = add_labels(unique_triples(cbd + claims), self._labels_of)
+        return triples + self.incoming.collections(
+            incoming, lambda p: base + listing_path(iri, p))
 
     def _labels_of(self, iris: Iterable[ox.NamedNode]) -> list[ox.Triple]:
         """The label triples of ``iris``, as :meth:`LabelLookup.of` gives them, read in
@@ -186,24 +226,74 @@ class ResourceService:
         return Labels(ox.Triple(r["resource"], r["labelProperty"], r["label"])
                       for r in rows if "labelProperty" in r and "label" in r)
 
-    def _document(self, iri: str, fmt: Format, context_ref: str | None = None) -> bytes:
+    def _document(self, iri: str, fmt: Format, context_ref: str | None = None,
+                  base: str = BASE) -> bytes:
         """The document about ``iri`` in the RDF format ``fmt`` (cached as ``document``).
 
         :param context_ref: the URL of the published JSON-LD context (JSON-LD only).
+        :param base: the site the URLs of the whole lists are on (see :meth:`triples`).
         """
-        return write_document(self.triples(iri), fmt, context=published_context(self.sparql),
+        return write_document(self.triples(iri, base), fmt, context=published_context(self.sparql),
                               context_ref=context_ref, focus=iri)
 
     # -- the HTML page -------------------------------------------------------
 
     def _page(self, iri: str) -> ResourcePage:
-        """What the HTML page of ``iri`` shows (cached as ``page``: the graph is read-only)."""
-        cbd, claims = self._described(iri)
-        incoming = [(row["subject"].value, row["predicate"].value) for row in self.sparql.select(
-            QUERIES + "resource-incoming", {"resource": ox.NamedNode(iri)})]
-        return PageBuilder(self._labeller({s for s, _ in incoming})).page(
-            iri, self.labels.get(iri) or self.label(iri), cbd, claims, incoming,
-            self._ontology_terms() if iri == ONTOLOGY else [])
+        """What the HTML page of ``iri`` shows (cached as ``page``: the graph is read-only):
+        bounded like its documents (see :meth:`_described`), what links to it by each
+        property too; where the claims are cut, the claims behind the links it shows are
+        read for their status badges."""
+        cbd, claims, incoming = self._described(iri)
+        if incoming.links_cut:
+            links = [(s, p) for p in sorted(incoming.totals) if p not in CLAIM_ENDS
+                     for s in self.incoming.first(incoming, p)]
+        else:
+            links = [(row["subject"].value, row["predicate"].value)
+                     for row in self.sparql.select(QUERIES + "resource-incoming",
+                                                   {"resource": ox.NamedNode(iri)})]
+        badges: list[ox.Triple] = []
+        # what the page names, labelled in batches (one query per IRI was 0.3 s of 0.8 at
+        # 10^6 triples for the 50 claims of a bounded page; more before: every claim's)
+        labelled = {s for s, _ in links} | _named(cbd) | _named(claims)
+        if incoming.claims_cut:
+            node = ox.NamedNode(iri)
+            shown = {t.subject.value for t in claims}
+            behind = self.incoming.link_claims(
+                [(s, p, iri) for s, p in links]
+                + [(iri, t.predicate.value, t.object.value) for t in cbd
+                   if t.subject == node and isinstance(t.object, ox.NamedNode)])
+            badges = self.incoming.claim_triples(c for c in behind if c not in shown)
+            labelled |= shown | set(behind) | _named(badges)
+        cut = [(p, incoming.bound(p), incoming.totals[p], listing_path(iri, p))
+               for p in incoming.cut_predicates]
+        return PageBuilder(self._labeller(labelled)).page(
+            iri, self.labels.get(iri) or self.label(iri), cbd, claims, links,
+            self._ontology_terms() if iri == ONTOLOGY else [], badges=badges, cut=cut)
+
+    def links_page(self, iri: str, predicate: str, number: int) -> LinksPage:
+        """Page ``number`` (from 1) of what links to ``iri`` by ``predicate``, in IRI
+        order, :data:`~peerchange.services.incoming.PAGE_SIZE` a page.
+
+        :raise NotFound: nothing links to ``iri`` by ``predicate``, or no such page.
+        """
+        window, subjects = self.incoming.page(iri, predicate, number)
+        claims = subjects if predicate in CLAIM_ENDS else self.incoming.link_claims(
+            (s, predicate, iri) for s in subjects)
+        claim_triples = self.incoming.claim_triples(claims)
+        builder = PageBuilder(self._labeller(set(subjects) | _named(claim_triples)))
+        views = builder.claims(claim_triples)
+        by_link = {(c.subject.iri, c.predicate.iri, c.object.iri): c for c in views}
+        node, prop = ox.NamedNode(iri), ox.NamedNode(predicate)
+        links = []
+        for s in subjects:
+            view = by_link.get((s, predicate, iri))
+            ref = view and ClaimRef(view.iri, view.label, view.status and view.status.iri,
+                                    view.status and view.status.text)
+            links.append(IncomingLink(builder.iri_value(s), builder.iri_value(predicate), ref))
+        triples = [ox.Triple(ox.NamedNode(s), prop, node) for s in subjects] + claim_triples
+        return LinksPage(iri, self.label(iri), builder.iri_value(predicate), window, links,
+                         sorted(views, key=lambda c: c.iri) if predicate in CLAIM_ENDS else [],
+                         add_labels(unique_triples(triples), self._labels_of))
 
     def _labeller(self, iris: set[str]) -> Callable[[str], str]:
         """:meth:`label`, with the labels of ``iris`` (what links to a page: 12,800 works

@@ -3,7 +3,8 @@
 Blueprints: ``sparql`` (the SPARQL 1.1 Protocol at ``/sparql``), ``health``, ``api``
 (canned queries at ``/api``), ``linked_data`` (``/onto``, ``/id``, ``/graph``, ``/dataset``,
 ``/dumps``, also under ``/peerchange/...``), ``trace`` (``/trace``, ``/cited``,
-``/references``), ``site`` (the home page ``/``, ``/search``, the navigation and link
+``/references``), ``incoming`` (``/links/{path}``: what links to a resource, in
+pages), ``site`` (the home page ``/``, ``/search``, the navigation and link
 helpers of every template), ``metrics`` (``/metrics`` for allowed addresses; every request
 is logged and counted, :mod:`peerchange.web.metrics`). Complete SPARQL answers are kept
 per worker by their ETag (:class:`peerchange.web.caching.AnswerCache`) and answers and
@@ -133,6 +134,9 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     from peerchange.web import trace
 
     app.register_blueprint(trace.bp)  # /trace, /cited, /references (the reviewer's trace)
+    from peerchange.web import incoming
+
+    app.register_blueprint(incoming.bp)  # /links/{path}: what links to a resource, paged
     from peerchange.web import site
 
     app.register_blueprint(site.bp)  # /, /search; the navigation and link helpers

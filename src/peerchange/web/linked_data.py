@@ -260,7 +260,7 @@ def _rdf_document(iri: str, fmt: Format) -> bytes:
     ld = _ld()
     if iri.startswith(GRAPH) and iri in ld.resources.named_graphs:
         return ld.description.graph_document(iri, _base(), fmt, _context_ref())
-    return ld.resources.document(iri, fmt, _context_ref())
+    return ld.resources.document(iri, fmt, _context_ref(), request.root_url)
 
 
 def _alternates(rel: str) -> list[tuple[str, Format]]:
@@ -277,7 +277,7 @@ def _html_page(iri: str, rel: str) -> str:
     page = ld.resources.page(iri)
     return _render("ld/resource.html", page=page, alternates=_alternates(rel), iri=iri,
                    is_ontology=iri == ONTOLOGY,
-                   embedded_jsonld=resource_jsonld(ld.resources, iri))
+                   embedded_jsonld=resource_jsonld(ld.resources, iri, request.root_url))
 
 
 def _not_found(iri: str, *, note: str | None = None,

@@ -1,6 +1,7 @@
-"""Links between the pages of a paged answer (``/api/{name}``, ``/cited/{Key}``): the URL
-of page N of the same request, the RFC 8288 relations (``first``, ``prev``, ``next``,
-``last``) to the pages around it, and the ``Link`` header's values for them.
+"""Links between the pages of a paged answer (``/api/{name}``, ``/cited/{Key}``,
+``/links/{path}``): the ``page`` parameter read, the URL of page N of the same request,
+the RFC 8288 relations (``first``, ``prev``, ``next``, ``last``) to the pages around it,
+and the ``Link`` header's values for them.
 
 Where a page stands (its number, the count, the one before and after) is the services'
 arithmetic (:class:`peerchange.services.paging.PageWindow`); here only the URLs.
@@ -13,8 +14,18 @@ from urllib.parse import urlencode
 
 from flask import request
 
+from peerchange.core.errors import NotFound
+
 #: The relations between pages, in the order they are given (RFC 8288, IANA's registry).
 RELATIONS = ("first", "prev", "next", "last")
+
+
+def page_number() -> int:
+    """The ``page`` parameter (1 when absent); 404 for anything but a positive number."""
+    text = request.args.get("page", "1")
+    if not text.isdigit() or int(text) < 1 or len(text) > 9:
+        raise NotFound(f"There is no page {text!r}: pages are numbered from 1.", kind="page")
+    return int(text)
 
 
 def request_params(*, only: Collection[str] | None = None) -> list[tuple[str, str]]:

@@ -51,7 +51,13 @@ from peerchange.services.trace.pages import Page
 from peerchange.web.caching import etag_for
 from peerchange.web.errors import errors_as
 from peerchange.web.negotiation import negotiate
-from peerchange.web.paging import link_values, page_links, page_url, request_params
+from peerchange.web.paging import (
+    link_values,
+    page_links,
+    page_number,
+    page_url,
+    request_params,
+)
 from peerchange.web.state import services
 
 bp = Blueprint("trace", __name__)
@@ -272,7 +278,7 @@ def cited(key: str) -> Response:
     _errors_in(forced)
     work = svc.find_work(stem)
     fmt = _choose(PAGE_FORMATS, forced, "a reverse trace")
-    number = _page_number()
+    number = page_number()
     if work.key != stem:
         suffix = f".{forced.extension}" if forced else ""
         target = url_for("trace.cited", key=work.key + suffix)
@@ -304,14 +310,6 @@ def cited(key: str) -> Response:
 
     selects = ("cited", work.iri, fmt.name) + ((page.number,) if page.paged else ())
     return _respond(body, fmt, selects=selects, alternates=alternates, pages=pages)
-
-
-def _page_number() -> int:
-    """The ``page`` parameter (1 when absent); 404 for anything but a positive number."""
-    text = request.args.get("page", "1")
-    if not text.isdigit() or int(text) < 1 or len(text) > 9:
-        raise NotFound(f"There is no page {text!r}: pages are numbered from 1.", kind="page")
-    return int(text)
 
 
 def _page_links(name: str, page: Page) -> dict[str, str]:
