@@ -138,7 +138,9 @@ def test_pages_of_one_answer_are_cut_from_one_evaluation(app):
     from peerchange.services.sparql import SparqlService
     from tests.api.conftest import CURATED, STATED
 
-    sparql = SparqlService(app.services.sparql.graph)
+    # a data version of its own: a store-wide answer is shared by the services over one
+    sparql = SparqlService(dataclasses.replace(app.services.sparql.graph,
+                                               version="pages of one answer"))
     service = CannedQueryService(sparql)
     whole = service.run("claims-by-status", {"status": [STATED]}, per_page="1000").rows
     # one evaluation of the paper's claims: its companion papers, then their claims

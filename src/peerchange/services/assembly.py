@@ -18,6 +18,7 @@ from peerchange.services.dumps import DumpService, default_cache_dir
 from peerchange.services.home import HomeService
 from peerchange.services.resources import ResourceService
 from peerchange.services.search import SearchService
+from peerchange.services.sitemap import SitemapService
 from peerchange.services.sparql import SparqlService
 from peerchange.services.trace import TraceService
 
@@ -37,6 +38,7 @@ class Services:
     diagram: DiagramService
     search: SearchService
     home: HomeService
+    sitemap: SitemapService
 
 
 def build_services(settings: Settings, graph: KnowledgeGraph) -> Services:
@@ -51,16 +53,20 @@ def build_services(settings: Settings, graph: KnowledgeGraph) -> Services:
         query_memory_mb=settings.query_memory_mb,
         max_nesting=settings.max_nesting,
     )
+    cache_dir = settings.dumps_dir or default_cache_dir()
+    resources = ResourceService(sparql, cache_dir)
+    description = DatasetDescriptionService(sparql)
     return Services(
         settings=settings,
         graph=graph,
         sparql=sparql,
         canned=CannedQueryService(sparql),
         trace=TraceService(sparql),
-        resources=ResourceService(sparql),
-        description=DatasetDescriptionService(sparql),
+        resources=resources,
+        description=description,
         dumps=DumpService(sparql, settings.dumps_dir or None),
         diagram=DiagramService(sparql),
-        search=SearchService(sparql, settings.dumps_dir or default_cache_dir()),
+        search=SearchService(sparql, cache_dir),
         home=HomeService(sparql),
+        sitemap=SitemapService(resources, description),
     )

@@ -22,7 +22,12 @@ evaluated rows are kept per (data version, query, bindings, row limit), up to
 :data:`ANSWER_CACHE_ROWS` rows in all, so the next page of a store-wide answer
 (``claims-by-status?scope=store`` over 10^6 triples: about 10,000 rows, seconds to
 evaluate) is cut from memory instead of evaluated again; another data version never sees
-them.
+them. A ``scoped`` query's store-wide answer (``scope=store``: every claim of a status
+at 10^7 triples, 85-90 s of CPU) is shared work instead: evaluated once per data version
+under :data:`STORE_WIDE_TIMEOUT` and :data:`STORE_WIDE_MEMORY_MB` (not a client's 30 s),
+shared by every thread (others asking meanwhile wait for it) and left out of the client's
+budget (:func:`peerchange.services.memo.per_data_version` with ``shared=True``); the first
+such request on a large store waits for it, later ones are cut from memory.
 
 The web API (``/api``) and any other face use this one service, so they agree.
 """
@@ -54,6 +59,7 @@ from peerchange.services.canned_catalogue import (
     expand_iri,
     plain_value,
 )
+from peerchange.services.memo import per_data_version
 from peerchange.services.paging import PageWindow
 from peerchange.services.sparql import SparqlService
 from peerchange.services.trace.batched import select_rows
@@ -61,6 +67,13 @@ from peerchange.services.trace.batched import select_rows
 #: The most rows (summed over answers) a service keeps evaluated; an answer with more is
 #: not kept (a ``claims-by-status`` row holds about 1 KB: about 20 MB per worker at most).
 ANSWER_CACHE_ROWS = 20_000
+#: Seconds and megabytes a store-wide answer (``scope=store``) may take: it is evaluated
+#: once per data version as shared work, not held to a client's limits (85-90 s of CPU
+#: for ``claims-by-status`` at 10^7 triples, past the 30 s deadline of a client's query)
+STORE_WIDE_TIMEOUT = 600.0
+STORE_WIDE_MEMORY_MB = 3072
+#: Store-wide answers kept per data version (each at most the row limit: about 10 MB)
+STORE_WIDE_ANSWERS = 8
 
 _Answer = tuple[list[str], list[tuple[Term | None, ...]], bool, float]
 
@@ -296,15 +309,12 @@ class CannedQueryService:
                                               *self._scoped_rows(query.scoped, bindings),
                                               variables=projection(query.file.text,
                                                                    query.file.name))
-        elif query.bind_values and bindings:
-            evaluated = self._evaluate_values(query.file.name, dict(bindings))
+        elif store_wide(query, bindings):
+            evaluated = _store_wide_answer(self.sparql, query.name,
+                                           tuple(sorted(bindings.items(), key=lambda b: b[0])),
+                                           self.sparql.max_rows)
         else:
-            prepared = self.sparql.prepare_file(query.file, bindings,
-                                                max_rows=self.sparql.max_rows)
-            if prepared.form != "SELECT":
-                raise QueryFileError(f"queries/{query.file.name}.rq is not a SELECT query")
-            answer = self.sparql.execute(prepared)
-            evaluated = (answer.variables, list(answer.rows), answer.truncated, answer.seconds)
+            evaluated = _evaluate_unscoped(self.sparql, query, bindings)
         self._keep(key, evaluated)
         return evaluated
 
@@ -321,24 +331,8 @@ class CannedQueryService:
 
     def _evaluate_values(self, name: str, *rows: Mapping[str, Term],
                          variables: list[str] | None = None) -> _Answer:
-        """Query file ``name`` with each of ``rows`` of bindings in one ``VALUES`` block
-        opening its WHERE group (:func:`~peerchange.services.trace.batched.select_rows`:
-        one query, so its ORDER BY orders them all), cut at the row limit as the engine
-        cuts an answer.
-
-        :param variables: the answer's columns (default: those ``name`` projects).
-        """
-        variables = variables or projection(get_query(name).text, name)
-        started = time.perf_counter()
-        if canned_values.wanted(name):  # the block opens its OPTIONAL groups too
-            found = canned_values.select_rows(self.sparql, name, rows)
-        else:
-            found = select_rows(self.sparql, name, rows, batch=max(len(rows), 1))
-        rows = [tuple(row.get(v) for v in variables) for row in found]
-        limit = self.sparql.max_rows
-        truncated = bool(limit) and len(rows) > limit
-        return (variables, rows[:limit] if truncated else rows, truncated,
-                time.perf_counter() - started)
+        """:func:`_evaluate_values` through this service's SPARQL service."""
+        return _evaluate_values(self.sparql, name, *rows, variables=variables)
 
     def _keep(self, key: tuple[object, ...], answer: _Answer) -> None:
         rows = len(answer[1])
@@ -354,6 +348,62 @@ class CannedQueryService:
                 self._kept_rows -= len(self._answers.popitem(last=False)[1][1])
             self._answers[key] = answer
             self._kept_rows += rows
+
+
+def store_wide(query: CannedQuery, bindings: Mapping[str, Term]) -> bool:
+    """Whether ``bindings`` ask a ``scoped`` query for its store-wide answer
+    (``scope=store``, with none of the parameters that narrow it instead of the scope)."""
+    scoped = query.scoped
+    return (scoped is not None and scoped.unless is not None
+            and scoped.param not in bindings
+            and not any(name in bindings for name in scoped.unless_given))
+
+
+@per_data_version(maxsize=STORE_WIDE_ANSWERS, shared=True)
+def _store_wide_answer(sparql: SparqlService, name: str,
+                       bindings: tuple[tuple[str, Term], ...], max_rows: int) -> _Answer:
+    """The store-wide answer of the scoped query ``name`` (see :func:`store_wide`), under
+    :data:`STORE_WIDE_TIMEOUT` and :data:`STORE_WIDE_MEMORY_MB`: the same query and row
+    limit (``max_rows``, ``sparql``'s: part of the key) as any answer, evaluated once per
+    data version and shared by every thread (its time is left out of the client's
+    budget: :func:`peerchange.services.memo.shared_seconds`)."""
+    longer = sparql.with_limits_at_least(STORE_WIDE_TIMEOUT, STORE_WIDE_MEMORY_MB)
+    return _evaluate_unscoped(longer, catalogue()[name], dict(bindings))
+
+
+def _evaluate_unscoped(sparql: SparqlService, query: CannedQuery,
+                       bindings: Mapping[str, Term]) -> _Answer:
+    """``query``'s own text with ``bindings`` (in a ``VALUES`` block for a ``bind: values``
+    query), cut at the row limit."""
+    if query.bind_values and bindings:
+        return _evaluate_values(sparql, query.file.name, dict(bindings))
+    prepared = sparql.prepare_file(query.file, bindings, max_rows=sparql.max_rows)
+    if prepared.form != "SELECT":
+        raise QueryFileError(f"queries/{query.file.name}.rq is not a SELECT query")
+    answer = sparql.execute(prepared)
+    return (answer.variables, list(answer.rows), answer.truncated, answer.seconds)
+
+
+def _evaluate_values(sparql: SparqlService, name: str, *rows: Mapping[str, Term],
+                     variables: list[str] | None = None) -> _Answer:
+    """Query file ``name`` with each of ``rows`` of bindings in one ``VALUES`` block
+    opening its WHERE group (:func:`~peerchange.services.trace.batched.select_rows`:
+    one query, so its ORDER BY orders them all), cut at the row limit as the engine
+    cuts an answer.
+
+    :param variables: the answer's columns (default: those ``name`` projects).
+    """
+    variables = variables or projection(get_query(name).text, name)
+    started = time.perf_counter()
+    if canned_values.wanted(name):  # the block opens its OPTIONAL groups too
+        found = canned_values.select_rows(sparql, name, rows)
+    else:
+        found = select_rows(sparql, name, rows, batch=max(len(rows), 1))
+    out = [tuple(row.get(v) for v in variables) for row in found]
+    limit = sparql.max_rows
+    truncated = bool(limit) and len(out) > limit
+    return (variables, out[:limit] if truncated else out, truncated,
+            time.perf_counter() - started)
 
 
 def projection(text: str, name: str) -> list[str]:

@@ -16,8 +16,9 @@ by one property, a page and a document give the first of them in IRI order, with
 totals and where the whole lists are (Hydra collections in the RDF); the concise bounded
 description is always complete. Unknown IRIs get close-match suggestions
 (:meth:`ResourceService.suggest`, read from every page: up to :data:`SUGGEST_MAX_TRIPLES`
-triples). The labels of what links to a page are read in batches. Every read goes through
-the SPARQL service, with the queries of ``queries/internal/linked-data/``.
+triples). The labels of what links to a page are read in batches. The list of every page
+(the sitemap's) is :mod:`peerchange.services.page_list`'s. Every read goes through the
+SPARQL service, with the queries of ``queries/internal/linked-data/``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
@@ -34,6 +36,7 @@ from peerchange.core.describe import add_labels, unique_triples
 from peerchange.core.formats import Format
 from peerchange.core.namespaces import BASE, GRAPH, ID, ONTOLOGY, PCM, shorten
 from peerchange.services.incoming import CLAIM_ENDS, Incoming, IncomingService
+from peerchange.services.page_list import PagePaths, has_page, page_paths
 from peerchange.services.rdf_writer import write_document
 from peerchange.services.resource_page import (
     ClaimRef,
@@ -93,10 +96,14 @@ class ResourceService:
 
     :param sparql: the SPARQL service to query through (one over ``graph`` with the
         default limits if not given).
+    :param cache_dir: the folder the list of pages is kept in across workers and
+        restarts (the dumps' folder, :mod:`peerchange.services.page_list`); ``None``:
+        in memory only.
     """
 
-    def __init__(self, sparql: SparqlService) -> None:
+    def __init__(self, sparql: SparqlService, cache_dir: str | Path | None = None) -> None:
         self.sparql = sparql
+        self.cache_dir = str(cache_dir) if cache_dir else None
         self.graph = sparql.graph
         self.incoming = IncomingService(sparql)
         self.document = lru_cache(maxsize=512)(self._document)
@@ -109,7 +116,7 @@ class ResourceService:
     def known(self) -> dict[str, str]:
         """Every IRI in our namespaces that the graph describes, with its label (or ``""``):
         a whole-graph read, done at most once per service (data version), and only for
-        :meth:`pages` (the sitemap, the folder indexes and the suggestions)."""
+        the labels of the suggestions (up to :data:`SUGGEST_MAX_TRIPLES` triples)."""
         return {
             row["resource"].value: row["label"].value if "label" in row else ""
             for row in self.sparql.select(QUERIES + "known-resources")
@@ -139,11 +146,6 @@ class ResourceService:
             return False
         return self.sparql.ask(QUERIES + "resource-exists", {"resource": node})
 
-    @cached_property
-    def _pages(self) -> list[str]:
-        iris = {iri for iri in self.known if self.exists_in_known(iri)}
-        iris.update(g for g in self.named_graphs if g.startswith(GRAPH))
-        return sorted(iris)
 
     @property
     def suggests_from_every_page(self) -> bool:
@@ -155,13 +157,18 @@ class ResourceService:
         """:meth:`exists` answered from :attr:`known` (no query per IRI)."""
         if iri in self.named_graphs and iri.startswith(GRAPH):
             return True
-        return iri in self.known and (
-            iri == ONTOLOGY or iri.startswith(PCM) or iri.startswith(ID) or iri.startswith(GRAPH))
+        return iri in self.known and has_page(iri)
+
+    def page_paths(self) -> PagePaths:
+        """The path (from the site root, no leading slash) of every IRI that has a page:
+        the ontology, its terms, the instances, the graphs, in order (read once per data
+        version, shared by every request and thread, kept in ``cache_dir``:
+        :mod:`peerchange.services.page_list`)."""
+        return page_paths(self.sparql, self.cache_dir)
 
     def pages(self) -> list[str]:
-        """Every IRI that has a page: the ontology, its terms, the instances, the graphs
-        (computed on first use, once per service)."""
-        return self._pages
+        """Every IRI that has a page (:meth:`page_paths`), in order."""
+        return [BASE + path for path in self.page_paths()]
 
     @property
     def labels(self) -> LabelLookup:

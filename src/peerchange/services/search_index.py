@@ -23,7 +23,6 @@ entries each folded name is exactly.
 
 from __future__ import annotations
 
-import copy
 import fcntl
 import gzip
 import hashlib
@@ -238,12 +237,7 @@ def _read_store(sparql: SparqlService) -> tuple[Entry, ...]:
 def _index_service(sparql: SparqlService) -> SparqlService:
     """``sparql`` with limits of at least :data:`INDEX_TIMEOUT` seconds and
     :data:`INDEX_MEMORY_MB` (no limit stays none)."""
-    index = copy.copy(sparql)
-    if sparql.timeout and sparql.timeout < INDEX_TIMEOUT:
-        index.timeout = INDEX_TIMEOUT
-    if sparql.query_memory_mb and sparql.query_memory_mb < INDEX_MEMORY_MB:
-        index.query_memory_mb = INDEX_MEMORY_MB
-    return index
+    return sparql.with_limits_at_least(INDEX_TIMEOUT, INDEX_MEMORY_MB)
 
 
 __all__ = ["INDEX_MEMORY_MB", "INDEX_TIMEOUT", "KINDS", "KIND_NAMES", "LAYOUT", "Entry",

@@ -29,6 +29,7 @@ store.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -132,8 +133,15 @@ class SparqlService:
         self.max_answer_bytes = max_answer_bytes
         self.query_memory_mb = query_memory_mb
         self.max_nesting = max_nesting
-        self.executed = 0  # queries evaluated by this service in this process (for tests,
-        # benchmarks and the trace's query budget)
+        # queries evaluated by this service in this process (for tests, benchmarks and the
+        # trace's query budget), shared with its copies (:meth:`with_limits_at_least`)
+        self._executed = [0]
+
+    @property
+    def executed(self) -> int:
+        """Queries evaluated by this service (and its copies with longer limits) in this
+        process: for tests, benchmarks and the trace's query budget."""
+        return self._executed[0]
 
     # -- step 1 ------------------------------------------------------------
 
@@ -211,7 +219,7 @@ class SparqlService:
         :raise QueryFailed: the engine failed (500; the detail is logged).
         """
         dataset = checked_dataset(prepared.dataset)
-        self.executed += 1
+        self._executed[0] += 1
         job = QueryJob(
             text=prepared.text,
             form=prepared.form,
@@ -254,6 +262,18 @@ class SparqlService:
             # our own query, refused by the store (a feature it lacks): not the client's
             # fault, a bad gateway (502) with the store's words in the log only
             raise StoreFailed(remote.url, 400, f"queries/{prepared.name}.rq: {exc}") from None
+
+    def with_limits_at_least(self, timeout: float, query_memory_mb: int) -> SparqlService:
+        """This service with time and memory limits of at least ``timeout`` seconds and
+        ``query_memory_mb`` megabytes (no limit stays none): for work read once per data
+        version and shared by every reader (the search index, the list of pages), not held
+        to a client's limits."""
+        longer = copy.copy(self)
+        if self.timeout and self.timeout < timeout:
+            longer.timeout = timeout
+        if self.query_memory_mb and self.query_memory_mb < query_memory_mb:
+            longer.query_memory_mb = query_memory_mb
+        return longer
 
     def select(self, query: str | QueryFile, bindings: Mapping[str, Term] | None = None
                ) -> list[dict[str, Any]]:

@@ -15,7 +15,8 @@ URL map (each also under ``/peerchange/...``, the full path of the IRIs, design.
 - ``/dumps/``, ``/dumps/{release|latest}/``, ``/dumps/{release|latest}/{file}``: the full
   dumps, served as files (ETag, Last-Modified, 304, Range);
 - ``/context.jsonld``: the published JSON-LD context;
-- ``/sitemap.xml`` and ``/robots.txt``.
+- ``/sitemap.xml`` (one file, or the index of ``/sitemap-{n}.xml`` above 50,000 pages)
+  and ``/robots.txt``.
 
 CORS headers come from the app (flask-cors).
 """
@@ -23,8 +24,8 @@ CORS headers come from the app (flask-cors).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from urllib.parse import urlencode
-from xml.sax.saxutils import escape
 
 from flask import Blueprint, Flask, Response, render_template, request
 
@@ -37,6 +38,7 @@ from peerchange.services.dumps import LATEST, DumpNotFound
 from peerchange.services.embedded import dataset_jsonld, resource_jsonld
 from peerchange.services.rdf_writer import CONTEXT_FILE, DOCUMENT_FORMATS
 from peerchange.services.resources import MAX_SUGGEST_CHARS, path_for_iri
+from peerchange.services.sitemap import sitemap_limits
 from peerchange.services.terms import published_context
 from peerchange.web.caching import etag_for
 from peerchange.web.dump_files import send_dump
@@ -436,28 +438,33 @@ def dump_file(release: str, name: str) -> Response:
 
 @bp.get("/sitemap.xml")
 def sitemap() -> Response:
-    """Every resource page (ontology, terms, instances, graphs) and the dataset page."""
-    resources = _ld().resources
+    """Every page (ontology, terms, instances, graphs, the dataset): one ``<urlset>``, or
+    the ``<sitemapindex>`` of its parts above the protocol's limits of a file
+    (:mod:`peerchange.services.sitemap`)."""
+    return _sitemap_file("sitemap", lambda base: _ld().sitemap.sitemap(base))
+
+
+@bp.get("/sitemap-<part>.xml")
+def sitemap_part(part: str) -> Response:
+    """One part of the sitemap (``1`` ... ``n``); anything else is a 404."""
+    number = _ld().sitemap.part_number(_base(), part)  # NotFound first, never a 304
+    return _sitemap_file(f"sitemap-{number}",
+                         lambda base: _ld().sitemap.part(base, number))
+
+
+def _sitemap_file(name: str, body: Callable[[str], str]) -> Response:
+    """A sitemap file with its ETag (the data version, the site root, the file and the
+    limits of a file), ``304`` without building it for a matching ``If-None-Match``."""
     base = _base()
-    urls = [f"{base}dataset.html"]
-    urls += [f"{href(iri)}.html" for iri in resources.pages()]
-    lastmod = _lastmod()
-    entries = "".join(
-        f"<url><loc>{escape(u)}</loc>{lastmod}</url>\n" for u in urls
-    )
-    body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-            f"{entries}</urlset>\n")
-    resp = Response(body, content_type="application/xml; charset=utf-8")
-    resp.set_etag(etag_for(services().graph.version, base, "sitemap"))
-    resp.headers["Cache-Control"] = "public, no-cache"
-    return resp.make_conditional(request)
-
-
-def _lastmod() -> str:
-    # the ontology's dcterms:modified, else nothing (the load time is not a modification)
-    modified = _ld().description.modified
-    return f"<lastmod>{modified}</lastmod>" if modified else ""
+    etag = etag_for(services().graph.version, base, name, sitemap_limits())
+    headers = {"Cache-Control": "public, no-cache"}
+    if request.if_none_match.contains_weak(etag):
+        resp = Response(status=304, headers=headers)
+    else:
+        resp = Response(body(base), content_type="application/xml; charset=utf-8",
+                        headers=headers)
+    resp.set_etag(etag)
+    return resp
 
 
 @bp.get("/robots.txt")
