@@ -131,6 +131,20 @@ def test_the_entry_imports_no_framework():
     assert out.strip() == "[]"
 
 
+def test_the_first_answers_path_imports_no_python_module_it_can_do_without():
+    # each of these costs 1-5 ms at every restart before the first answer (json's decoder
+    # and the console script import re; socket, signal and re build enums)
+    code = ("import sys\nimport peerchange.__main__\n"
+            "from peerchange.serving import launch, early, early_request, fd_channel\n"
+            "from peerchange.core import early_answer, early_store, json_text\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'re', 'json', 'enum', "
+            "'socket', 'signal', 'contextlib', 'collections', 'functools', 'selectors', "
+            "'typing', 'hashlib', 'urllib'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=clean_env(), cwd=ROOT, check=True).stdout
+    assert out.strip() == "[]"
+
+
 @pytest.mark.parametrize("raw", [
     "query=ASK%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D", "query=a+b&x=", "a=%zz%4&&b", "q=%C3%A9",
     "=x&y", "query=SELECT+*+WHERE+%7B%3Fs%3Fp%3Fo%7D&format=json", ""])

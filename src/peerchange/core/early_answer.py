@@ -17,18 +17,18 @@ full server would cut at its row or byte limit, and texts :func:`screen` refuses
 the engine cannot parse raises :class:`Unparsable` (400, as the full server).
 
 The time and memory limits are the caller's (it runs this in a process of its own). The
-module imports pyoxigraph, :mod:`json` and :mod:`peerchange.core.namespaces` only: it is
-on the path of a restart's first answer. ``tests/serving/test_early.py`` holds its bodies
-equal to the full server's.
+module imports pyoxigraph, :mod:`peerchange.core.json_text` (the JSON writer :mod:`json`
+itself uses, without importing :mod:`json` and :mod:`re`) and
+:mod:`peerchange.core.namespaces` only: it is on the path of a restart's first answer.
+``tests/serving/test_early.py`` holds its bodies equal to the full server's.
 """
 
 from __future__ import annotations
 
-import json
-
 import pyoxigraph as ox
 
 from peerchange.core.json_terms import json_term
+from peerchange.core.json_text import encoder
 from peerchange.core.namespaces import PREFIXES
 
 JSON_RESULTS = "application/sparql-results+json"
@@ -47,7 +47,7 @@ _WORD_CHARS = "abcdefghijklmnopqrstuvwxyz"
 _SPLIT = str.maketrans({c: " " for c in map(chr, range(128))
                         if c not in _WORD_CHARS and not c.isdigit() and c != "_"})
 
-_JSON = json.JSONEncoder(ensure_ascii=False).encode
+_JSON = encoder(ensure_ascii=False)
 
 
 class Unanswered(Exception):
@@ -115,7 +115,7 @@ def answer(store: ox.Store, text: str, *, base_iri: str, accept: str | None, max
         raise Unanswered("a store failure") from None
     if isinstance(result, ox.QueryBoolean):
         _result_format(media)
-        return JSON_RESULTS, json.dumps({"head": {}, "boolean": bool(result)}).encode(), 1
+        return JSON_RESULTS, _JSON({"head": {}, "boolean": bool(result)}).encode(), 1
     if isinstance(result, ox.QuerySolutions):
         _result_format(media)
         return _select(result, max_rows, max_bytes)

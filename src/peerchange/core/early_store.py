@@ -23,10 +23,10 @@ tests (``tests/unit/test_early_store.py``) hold them equal.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
-import json
 import os
+
+from peerchange.core.json_text import loads
 
 try:  # the built-in SHA-256: hashlib would load OpenSSL first (5 ms at each start)
     from _sha256 import sha256
@@ -67,8 +67,10 @@ class BuiltStore:
     def release(self) -> None:
         """Close this process's descriptor of the shared lock (forked copies keep it)."""
         if self.reader_fd >= 0:
-            with contextlib.suppress(OSError):
+            try:  # noqa: SIM105 - no contextlib on the first answer's path
                 os.close(self.reader_fd)
+            except OSError:
+                pass
             self.reader_fd = -1
 
 
@@ -155,7 +157,7 @@ def data_version(extra_files: list[str]) -> str | None:
 def _read_json(path: str) -> dict:
     try:
         with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
+            data = loads(fh.read())
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}

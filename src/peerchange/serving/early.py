@@ -13,13 +13,14 @@ of file (the server process gone, however it ended) or SIGTERM/SIGINT stop it at
 its request processes with it.
 
 Each connection is read, answered and closed (``Connection: close``) by a process forked
-for it, which runs the query in a thread under the query timeout and the memory limit
-(it answers ``503`` and exits at either, stopping the query with it) and leaves when this
-process is gone. What is answered and how (:mod:`peerchange.core.early_answer`): a query
-in ``query`` (URL, form body or ``application/sparql-query`` body) and nothing else, on
-the union default graph, with the full server's status, body, ``Content-Type``,
-``Content-Length``, ``Vary``, ``Cache-Control`` and CORS headers; no ``ETag`` and no gzip
-(an identity body, which ``Vary`` allows). Anything else gets ``503 Service
+for it, which runs the query under the query timeout and the memory limit (a watchdog
+thread answers ``503`` and ends the process at either, stopping the query with it) and
+leaves when this process is gone. What is answered and how
+(:mod:`peerchange.core.early_answer`): a query in ``query`` (URL, form body or
+``application/sparql-query`` body) and nothing else, on the union default graph, with
+the full server's status, body, ``Content-Type``, ``Content-Length``, ``Vary``,
+``Cache-Control`` and CORS headers; no ``ETag`` and no gzip (an identity body, which
+``Vary`` allows). Anything else gets ``503 Service
 Unavailable``, ``Retry-After: 1`` and a one-line reason: other paths and methods,
 unknown or repeated headers, other parameters, refusals (:func:`~peerchange.core.
 early_answer.screen`), other formats, answers the full server would cut. A query over
@@ -27,32 +28,40 @@ the size limit gets ``413`` and one the engine does not parse ``400``, as from t
 server. Access-log lines have the app's JSON shape (``web/access_log.py``), none with
 ``-q``.
 
-Imports: the standard library, :mod:`peerchange.serving.early_request` (reading a
-request), :mod:`peerchange.core.early_store` and :mod:`peerchange.core.early_answer`
-(pyoxigraph): no Flask, click or gunicorn.
+Imports: the standard library's C parts (``_socket``, ``_signal``, ``select``, ``_thread``:
+the Python modules :mod:`socket` and :mod:`signal` build enums at import),
+:mod:`peerchange.serving.early_request` (reading a request),
+:mod:`peerchange.serving.fd_channel`, :mod:`peerchange.core.early_store`,
+:mod:`peerchange.core.json_text` and :mod:`peerchange.core.early_answer` (pyoxigraph): no
+Flask, click or gunicorn, and no :mod:`json`, :mod:`re` or :mod:`enum`.
 """
 
 from __future__ import annotations
 
+import _signal
+import _socket
 import _thread
-import contextlib
-import json
 import os
 import select
-import signal
-import socket
 import time
 
 from peerchange.core.early_answer import Unanswered, Unparsable, answer, screen
 from peerchange.core.early_store import counts_as_recorded, open_read_only, read_lock
+from peerchange.core.json_text import encoder
+from peerchange.serving import fd_channel
 from peerchange.serving.early_request import PATH, Limits, Refused, Request, starting
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # collections.abc imports collections
+    from collections.abc import Callable
 
 # web.EXPOSED_HEADERS, sorted (the CORS header the app sends with every answer)
 EXPOSED = ("Accept-Ranges, Content-Length, Content-Location, Content-Range, Content-Type, "
            "ETag, Last-Modified, Link, Peerchange-Byte-Limit, Peerchange-Row-Limit, "
            "Peerchange-Truncated, Vary")
 GRACE_SECONDS = 10
-_LINE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_LINE = encoder(ensure_ascii=False, separators=(",", ":"))
+_STOPS = (_signal.SIGTERM, _signal.SIGINT)
 
 def serve(folder: str, channel_fd: int, limits: Limits) -> None:
     """Run the early answerer in this (forked) process until the hand-over or a stop;
@@ -66,31 +75,34 @@ def serve(folder: str, channel_fd: int, limits: Limits) -> None:
     """
     reader = read_lock(folder)  # inherited by the request processes; gone with them
     store = open_read_only(folder) if reader >= 0 else None
-    channel = socket.socket(fileno=channel_fd)
+    channel = _socket.socket(fileno=channel_fd)
     try:
-        message, fds, _, _ = socket.recv_fds(channel, 4096, 1)
-        decided = json.loads(message) if fds else {}
-    except (OSError, ValueError):
+        message, listen_fd = fd_channel.receive(channel, 4096)
+    except OSError:
         os._exit(0)
-    if decided.get("path") != folder:
+    decided = fd_channel.decided(message) if listen_fd >= 0 else None
+    if decided is None or decided[0] != folder:
         os._exit(0)
-    if store is not None and not counts_as_recorded(store, decided["quads"]):
+    _, quads, version = decided
+    if store is not None and not counts_as_recorded(store, quads):
         store = None  # the full server rebuilds it: every query waits for it (503)
-    _serve(fds[0], channel_fd, store, str(decided["version"]), limits)
+    _serve(listen_fd, channel_fd, store, version, limits)
 
 
 def _serve(listen_fd: int, stop_fd: int, store: object, version: str, limits: Limits
            ) -> None:
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
-    signal.set_wakeup_fd(wake_w)
+    _signal.set_wakeup_fd(wake_w)
     stopping = []
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stopping.append(True))
-    listener = socket.socket(fileno=listen_fd)
+    for sig in _STOPS:
+        _signal.signal(sig, lambda *_: stopping.append(True))
+    listener = _socket.socket(fileno=listen_fd)
     listener.setblocking(False)
-    with contextlib.suppress(OSError):
+    try:  # noqa: SIM105 - no contextlib on the first answer's path
         os.write(stop_fd, b"r")  # answering: the server's start goes on (launch.start)
+    except OSError:
+        pass
     children: set[int] = set()
     handed_over = False
     while not stopping:
@@ -103,9 +115,10 @@ def _serve(listen_fd: int, stop_fd: int, store: object, version: str, limits: Li
             break
         if listener in ready and not stopping:
             try:
-                conn, addr = listener.accept()
+                conn_fd, addr = listener._accept()
             except (BlockingIOError, InterruptedError):
                 continue  # a worker took it
+            conn = _socket.socket(fileno=conn_fd)
             first = _refused_here(conn, addr, version, limits)
             if first is None:
                 conn.close()
@@ -123,8 +136,10 @@ def _serve(listen_fd: int, stop_fd: int, store: object, version: str, limits: Li
             _reap(children, block=False)
             time.sleep(0.02)
     for pid in children:
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
+        try:  # noqa: SIM105 - no contextlib on the first answer's path
+            os.kill(pid, _signal.SIGKILL)
+        except OSError:
+            pass
     _reap(children, block=True)
     os._exit(0)
 
@@ -139,7 +154,7 @@ def _reap(children: set[int], block: bool) -> None:
             children.discard(pid)
 
 
-def _refused_here(conn: socket.socket, addr: object, version: str, limits: Limits
+def _refused_here(conn: _socket.socket, addr: object, version: str, limits: Limits
                   ) -> bytes | None:
     """Answer here a request refused by its head alone (a page path, a polled health
     check: no process forked for it) when its head has arrived; ``None`` when answered,
@@ -160,86 +175,108 @@ def _refused_here(conn: socket.socket, addr: object, version: str, limits: Limit
         return first
     except Refused as refused:
         status, headers, body = _refusal(refused)
-    with contextlib.suppress(OSError):
+    try:
         conn.settimeout(1.0)  # a few hundred bytes: the socket's buffer takes them
         conn.sendall(_head(status, headers, len(body)) + body)
-        conn.shutdown(socket.SHUT_WR)
+        conn.shutdown(_socket.SHUT_WR)
         _log(request, status, len(body), time.perf_counter() - started, arrived, version,
              limits)
+    except OSError:
+        pass
     return None
 
 
 # -- one connection, in its own process ---------------------------------------------------
 
-def _connection(conn: socket.socket, addr: object, first: bytes, store: object,
+def _connection(conn: _socket.socket, addr: object, first: bytes, store: object,
                 version: str, limits: Limits, parent: int) -> None:
     """Read one request (``first``: its bytes read already), answer it, close; never
-    returns."""
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, signal.SIG_DFL)
-    signal.set_wakeup_fd(-1)
+    returns.
+
+    The query runs in this (main) thread; a watchdog thread stops the process at the
+    query timeout or the memory limit, after sending the ``503`` (whichever of the two
+    threads takes the ``claim`` first sends the one answer). Running the query here
+    rather than in a thread of its own keeps a thread hand-over off the answer's path.
+    """
+    for sig in _STOPS:
+        _signal.signal(sig, _signal.SIG_DFL)
+    _signal.set_wakeup_fd(-1)
     started, arrived = time.perf_counter(), time.time()
     request = Request(addr)
+    claim = _thread.allocate_lock()
+
+    def reply(status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        try:
+            conn.settimeout(limits.send_timeout or None)
+            conn.sendall(_head(status, headers, len(body)) + body)
+            _log(request, status, len(body), time.perf_counter() - started, arrived,
+                 version, limits)
+        except OSError:
+            pass
+        finally:
+            try:
+                conn.shutdown(_socket.SHUT_WR)
+                conn.close()
+            finally:
+                os._exit(0)
+
     try:
         try:
             request.read(conn, limits, first)
             text = request.query_text(limits)
-            status, headers, body = _answered(request, text, store, limits, parent)
+            answered = _answered(request, text, store, limits, parent, claim, reply)
         except Refused as refused:
-            status, headers, body = _refusal(refused)
-        conn.settimeout(limits.send_timeout or None)
-        conn.sendall(_head(status, headers, len(body)) + body)
-        _log(request, status, len(body), time.perf_counter() - started, arrived, version,
-             limits)
-    except OSError:
-        pass
-    finally:
+            answered = _refusal(refused)
+    except Exception:  # noqa: BLE001 - the connection failed (OSError): no answer
+        answered = None
+    if not claim.acquire(blocking=False):  # the watchdog answers, and ends the process
+        claim.acquire()
+    if answered is None:
         try:
-            conn.shutdown(socket.SHUT_WR)
             conn.close()
         finally:
             os._exit(0)
+    reply(*answered)
 
 
-def _answered(request: Request, text: str, store: object, limits: Limits,
-              parent: int) -> tuple[int, list[tuple[str, str]], bytes]:
+def _answered(request: Request, text: str, store: object, limits: Limits, parent: int,
+              claim: _thread.LockType, reply: Callable[..., None]
+              ) -> tuple[int, list[tuple[str, str]], bytes]:
     if store is None:
         raise starting("a query while the store is checked")
     why = screen(text, limits.max_nesting)
     if why:
         raise starting(why)
-    done: list = []
     finished = _thread.allocate_lock()
     finished.acquire()
 
-    def run() -> None:
-        try:
-            done.append(answer(store, text, base_iri=request.base_iri(),  # type: ignore[arg-type]
-                               accept=request.headers.get("accept"),
-                               max_rows=limits.max_rows, max_bytes=limits.max_answer_bytes))
-        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
-            done.append(exc)
-        finished.release()
+    def watch(base: int, start: float) -> None:
+        """Stop the query (this process) at the time or memory limit, with a 503."""
+        while not finished.acquire(timeout=0.05):
+            if os.getppid() != parent:
+                os._exit(0)  # the early answerer is gone
+            why = None
+            if limits.query_timeout > 0 and time.monotonic() - start > limits.query_timeout:
+                why = f"The query ran longer than {limits.query_timeout:g} s and was stopped."
+            elif limits.query_memory_mb > 0 and \
+                    _resident() - base > limits.query_memory_mb << 20:
+                why = f"The query used more than {limits.query_memory_mb} MiB and was stopped."
+            if why and claim.acquire(blocking=False):
+                reply(*_refusal(Refused(503, why, retry=False)))
 
-    base = _resident()
-    start = time.monotonic()
-    _thread.start_new_thread(run, ())  # a thread: this process's exit stops it
-    while not finished.acquire(timeout=0.05):
-        if os.getppid() != parent:
-            os._exit(0)  # the early answerer is gone
-        if limits.query_timeout > 0 and time.monotonic() - start > limits.query_timeout:
-            raise Refused(503, f"The query ran longer than {limits.query_timeout:g} s and "
-                               "was stopped.", retry=False)
-        if limits.query_memory_mb > 0 and _resident() - base > limits.query_memory_mb << 20:
-            raise Refused(503, f"The query used more than {limits.query_memory_mb} MiB and "
-                               "was stopped.", retry=False)
-    result = done[0]
-    if isinstance(result, Unanswered):
-        raise starting(str(result))
-    if isinstance(result, Unparsable):
-        raise Refused(400, str(result), retry=False)
-    if isinstance(result, BaseException):
-        raise starting("this query")
+    _thread.start_new_thread(watch, (_resident(), time.monotonic()))
+    try:
+        result = answer(store, text, base_iri=request.base_iri(),  # type: ignore[arg-type]
+                        accept=request.headers.get("accept"),
+                        max_rows=limits.max_rows, max_bytes=limits.max_answer_bytes)
+    except Unanswered as exc:
+        raise starting(str(exc)) from None
+    except Unparsable as exc:
+        raise Refused(400, str(exc), retry=False) from None
+    except Exception:  # noqa: BLE001 - anything else is left to the full server
+        raise starting("this query") from None
+    finally:
+        finished.release()
     content_type, body, rows = result
     request.rows = rows
     vary = "Accept, Accept-Encoding" if limits.compress_min_bytes > 0 else "Accept"
@@ -297,5 +334,7 @@ def _log(request: Request, status: int, sent: int, seconds: float, arrived: floa
         if request.text is not None:
             line["query"] = request.text
         line["target"] = request.path + (f"?{request.query}" if request.query else "")
-    with contextlib.suppress(OSError):
+    try:  # noqa: SIM105 - no contextlib on the first answer's path
         os.write(2, (_LINE(line) + "\n").encode())
+    except OSError:
+        pass

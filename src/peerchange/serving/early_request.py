@@ -7,7 +7,7 @@ Standard library only: it is on the path of a restart's first answer.
 
 from __future__ import annotations
 
-import socket
+import _socket
 
 PATH = "/sparql"
 FORM = "application/x-www-form-urlencoded"
@@ -79,7 +79,7 @@ class Request:
         self.text: str | None = None
         self.rows: int | None = None
 
-    def read(self, conn: socket.socket, limits: Limits, data: bytes = b"") -> None:
+    def read(self, conn: _socket.socket, limits: Limits, data: bytes = b"") -> None:
         """Read the request line, headers and body (under the header and body timeouts
         and the size limits), after ``data`` (read already)."""
         conn.settimeout(limits.header_timeout or None)

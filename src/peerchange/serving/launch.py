@@ -18,15 +18,21 @@ normal command runs exactly as before. ``PEERCHANGE_EARLY_ANSWER=0`` turns it of
 The early answerer ends when the server process ends in any way (the hand-over channel's
 end of file), on SIGTERM/SIGINT, and when the command returns or fails here (the
 context manager stops it).
+
+This module and everything the early answerer imports before its first answer use the
+standard library's C parts where the Python modules would import more (``_socket``, not
+:mod:`socket`, which builds its enums; no :mod:`contextlib`, :mod:`json` or :mod:`re`):
+each import is on the path of a restart's first answer
+(``tests/unit/test_early_store.py`` lists what must stay out).
 """
 
 from __future__ import annotations
 
-import contextlib
+import _socket
 import os
-import socket
 import sys
-from collections.abc import Iterator
+
+from peerchange.serving import fd_channel
 
 SWITCH = "PEERCHANGE_EARLY_ANSWER"
 BACKLOG = 2048  # gunicorn's default
@@ -152,7 +158,7 @@ def start(argv: list[str]) -> bool:
     folder = early_store.current_folder(store_dir)
     if folder is None:
         return False
-    ours, theirs = socket.socketpair()
+    ours, theirs = _socket.socketpair()
     pid = os.fork()
     if pid == 0:  # the early answerer
         try:
@@ -174,11 +180,8 @@ def start(argv: list[str]) -> bool:
         if built is not None:
             built.release()
         return False
-    import json
-
-    message = json.dumps({"path": built.path, "quads": built.quads,  # type: ignore[union-attr]
-                          "version": built.version}).encode()  # type: ignore[union-attr]
-    socket.send_fds(ours, [message], [fd])
+    fd_channel.send(ours, fd_channel.decision(built.path, built.quads,  # type: ignore[union-attr]
+                                              built.version), fd)  # type: ignore[union-attr]
     built.release()  # type: ignore[union-attr]  # the early answerer holds its own lock
     # the full server's start waits (at most READY_SECONDS) until the early answerer
     # answers: on a busy machine the two would otherwise share the cores, and the first
@@ -186,8 +189,10 @@ def start(argv: list[str]) -> bool:
     import select
 
     if select.select([ours], [], [], READY_SECONDS)[0]:
-        with contextlib.suppress(OSError):
+        try:  # noqa: SIM105 - no contextlib on the first answer's path
             ours.recv(1)
+        except OSError:
+            pass
     _EARLY = _Early(pid, pidfd, fd, (host, port), ours.detach())
     if not values.get("QUIET"):
         sys.stderr.write(f"Answering SPARQL queries at http://{host}:{port}/sparql from the "
@@ -198,9 +203,9 @@ def start(argv: list[str]) -> bool:
 def _bound(host: str, port: int) -> int:
     """A listening TCP socket on ``host:port`` as gunicorn makes one (its descriptor), or
     ``-1`` when it cannot be bound (the normal start then reports it)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = _socket.socket(_socket.AF_INET, _socket.SOCK_STREAM)
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
         sock.listen(BACKLOG)
     except OSError:
@@ -211,7 +216,7 @@ def _bound(host: str, port: int) -> int:
 
 def _ipv4(host: str) -> bool:
     try:
-        socket.inet_aton(host)
+        _socket.inet_aton(host)
     except OSError:
         return False
     return host.count(".") == 3
@@ -237,11 +242,12 @@ def hand_over() -> None:
     early = _EARLY
     if early is None or early.pipe < 0:
         return
-    with contextlib.suppress(OSError):
+    try:
         os.set_blocking(early.pipe, False)
         os.write(early.pipe, b"1")
-    with contextlib.suppress(OSError):
-        os.close(early.pipe)
+    except OSError:
+        pass
+    _close(early.pipe)
     early.pipe = -1
 
 
@@ -253,6 +259,7 @@ def stop() -> None:
     if early is None or early.owner != os.getpid():
         return
     _EARLY = None
+    import contextlib
     import select
     import signal
 
@@ -265,15 +272,31 @@ def stop() -> None:
         os.waitid(os.P_PIDFD, early.pidfd, os.WEXITED)
     for fd in (early.pidfd, early.pipe, -1 if early.taken else early.fd):
         if fd >= 0:
-            with contextlib.suppress(OSError):
-                os.close(fd)
+            _close(fd)
 
 
-@contextlib.contextmanager
-def early_answering(argv: list[str]) -> Iterator[bool]:
-    """:func:`start` for ``argv``, and :func:`stop` when the block ends (normally, by
-    ``SystemExit`` or by an error)."""
-    try:
-        yield start(argv)
-    finally:
+def _close(fd: int) -> None:
+    try:  # noqa: SIM105 - no contextlib on the first answer's path
+        os.close(fd)
+    except OSError:
+        pass
+
+
+class early_answering:  # noqa: N801 - used as the context manager it was
+    """:func:`start` for ``argv`` on entering (its result is the ``as`` value), and
+    :func:`stop` when the block ends (normally, by ``SystemExit`` or by an error). A
+    class, not :func:`contextlib.contextmanager`: :mod:`contextlib` imports
+    :mod:`collections` and :mod:`functools`, on the first answer's path."""
+
+    def __init__(self, argv: list[str]) -> None:
+        self.argv = argv
+
+    def __enter__(self) -> bool:
+        try:
+            return start(self.argv)
+        except BaseException:
+            stop()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
         stop()
