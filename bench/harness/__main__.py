@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"writing {twin} (peerchange synth -n {match[1]}), to validate")
                 synthesize(twin, int(match[1]))
             with big_lock(args.lock, lines > args.big_lines):
-                size = run_size(data.resolve(), work, servers, clients=args.clients,
+                size = run_size(data.absolute(), work, servers, clients=args.clients,
                                 seconds=args.seconds, restart=not args.no_restart,
                                 validate=args.validate_timeout if validate else None,
                                 validate_modes=args.validate_modes, seed=args.seed,

@@ -11,12 +11,14 @@ equivalent with :data:`INSTALL_MESSAGE`.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
 import subprocess
 import sys
 import sysconfig
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +63,24 @@ class Engine:
         return done.stdout.decode("utf-8")
 
 
+_SYSCONFIG = threading.Lock()
+
+
+@functools.cache
+def _script_folders() -> tuple[Path, ...]:
+    """Where pip put the wheel's program: beside this Python, or its (user) scripts folder.
+
+    Read once, under a lock: ``sysconfig`` fills its variables on first use without one,
+    and two threads asking at once (two trace pages at a worker's start) could see them
+    half filled (``AttributeError: 'userbase'``, a 500)."""
+    with _SYSCONFIG:
+        folders = [Path(sys.executable).parent, Path(sysconfig.get_path("scripts"))]
+        user_scheme = f"{os.name}_user"
+        if user_scheme in sysconfig.get_scheme_names():
+            folders.append(Path(sysconfig.get_path("scripts", user_scheme)))
+    return tuple(folders)
+
+
 def find_engine() -> Engine | None:
     """The layout program to use, or ``None`` when none is installed."""
     chosen = os.environ.get("PEERCHANGE_DOT", "").strip()
@@ -69,12 +89,7 @@ def find_engine() -> Engine | None:
             return None
         path = shutil.which(chosen)
         return Engine(path, Path(path).name) if path else None
-    # where pip put the wheel's program: beside this Python, or its (user) scripts folder
-    folders = [Path(sys.executable).parent, Path(sysconfig.get_path("scripts"))]
-    user_scheme = f"{os.name}_user"
-    if user_scheme in sysconfig.get_scheme_names():
-        folders.append(Path(sysconfig.get_path("scripts", user_scheme)))
-    for folder in folders:
+    for folder in _script_folders():
         for program in ("graphviz-pure", "graphviz-pure.exe"):
             beside = folder / program
             if beside.is_file() and os.access(beside, os.X_OK):
