@@ -26,8 +26,10 @@ them. A ``scoped`` query's store-wide answer (``scope=store``: every claim of a 
 at 10^7 triples, 85-90 s of CPU) is shared work instead: evaluated once per data version
 under :data:`STORE_WIDE_TIMEOUT` and :data:`STORE_WIDE_MEMORY_MB` (not a client's 30 s),
 shared by every thread (others asking meanwhile wait for it) and left out of the client's
-budget (:func:`peerchange.services.memo.per_data_version` with ``shared=True``); the first
-such request on a large store waits for it, later ones are cut from memory.
+budget (:func:`peerchange.services.memo.per_data_version` with ``shared=True``), and kept
+in a file of the dumps folder (:mod:`peerchange.services.answer_files`) that the other
+workers and a restart over the same data read; the first such request on a large store
+waits for it, later ones are cut from memory.
 
 The web API (``/api``) and any other face use this one service, so they agree.
 """
@@ -40,11 +42,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from peerchange.core.errors import QueryFileError
 from peerchange.core.queryfiles import get_query
 from peerchange.core.querytext import tokens
 from peerchange.services import canned_values
+from peerchange.services.answer_files import kept_answer
 from peerchange.services.canned_catalogue import (
     PARAM_TYPES,
     RESERVED,
@@ -129,10 +133,14 @@ class CannedQueryService:
 
     :param sparql: the service whose checks, time limit and row limit apply.
     :param max_per_page: the largest page a request may ask for (default: the row limit).
+    :param cache_dir: the folder store-wide answers are kept in across workers and
+        restarts (the dumps' folder); ``None``: in memory only.
     """
 
-    def __init__(self, sparql: SparqlService, *, max_per_page: int | None = None) -> None:
+    def __init__(self, sparql: SparqlService, *, max_per_page: int | None = None,
+                 cache_dir: str | Path | None = None) -> None:
         self.sparql = sparql
+        self.cache_dir = str(cache_dir) if cache_dir else None
         self.max_per_page = max_per_page or sparql.max_rows or 10_000
         self._answers: OrderedDict[tuple[object, ...], _Answer] = OrderedDict()
         self._kept_rows = 0
@@ -312,7 +320,7 @@ class CannedQueryService:
         elif store_wide(query, bindings):
             evaluated = _store_wide_answer(self.sparql, query.name,
                                            tuple(sorted(bindings.items(), key=lambda b: b[0])),
-                                           self.sparql.max_rows)
+                                           self.sparql.max_rows, self.cache_dir)
         else:
             evaluated = _evaluate_unscoped(self.sparql, query, bindings)
         self._keep(key, evaluated)
@@ -361,14 +369,19 @@ def store_wide(query: CannedQuery, bindings: Mapping[str, Term]) -> bool:
 
 @per_data_version(maxsize=STORE_WIDE_ANSWERS, shared=True)
 def _store_wide_answer(sparql: SparqlService, name: str,
-                       bindings: tuple[tuple[str, Term], ...], max_rows: int) -> _Answer:
+                       bindings: tuple[tuple[str, Term], ...], max_rows: int | None,
+                       cache_dir: str | None = None) -> _Answer:
     """The store-wide answer of the scoped query ``name`` (see :func:`store_wide`), under
     :data:`STORE_WIDE_TIMEOUT` and :data:`STORE_WIDE_MEMORY_MB`: the same query and row
     limit (``max_rows``, ``sparql``'s: part of the key) as any answer, evaluated once per
     data version and shared by every thread (its time is left out of the client's
-    budget: :func:`peerchange.services.memo.shared_seconds`)."""
+    budget: :func:`peerchange.services.memo.shared_seconds`), and kept in a file of
+    ``cache_dir`` that other workers and restarts read
+    (:func:`peerchange.services.answer_files.kept_answer`)."""
+    query = catalogue()[name]
     longer = sparql.with_limits_at_least(STORE_WIDE_TIMEOUT, STORE_WIDE_MEMORY_MB)
-    return _evaluate_unscoped(longer, catalogue()[name], dict(bindings))
+    return kept_answer(sparql, cache_dir, name, query.file.text, bindings, max_rows,
+                       lambda: _evaluate_unscoped(longer, query, dict(bindings)))
 
 
 def _evaluate_unscoped(sparql: SparqlService, query: CannedQuery,

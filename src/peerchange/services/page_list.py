@@ -16,7 +16,8 @@ The list is kept next to the dumps (the ``--dumps-dir`` folder) as
 ``pages-{data version}-{layout}-{query digest}.txt.gz``, one path a line, as the search
 index is: the other workers and a restart over the same data read that file (about a
 second at 10^7) instead of the store; workers and servers sharing the folder build one
-file at a time (an exclusive lock on ``.pages-….lock``). A folder that cannot be written
+file at a time (an exclusive lock on ``.pages-….lock``:
+:mod:`peerchange.services.version_files`). A folder that cannot be written
 only costs the file. In memory it is one string and the offsets of its lines
 (:class:`PagePaths`: 1.2 million paths at 10^7 triples, about 40 MB).
 """
@@ -25,17 +26,15 @@ from __future__ import annotations
 
 import codecs
 import csv
-import fcntl
 import gzip
-import hashlib
-import os
-import tempfile
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import IO
 
 from peerchange.core.formats import RESULT_FORMATS
 from peerchange.core.namespaces import BASE, GRAPH, ID, ONTOLOGY, PCM
+from peerchange.services import version_files
 from peerchange.services.memo import per_data_version
 from peerchange.services.sparql import SparqlService
 
@@ -114,30 +113,18 @@ class PagePaths(Sequence[str]):
 def page_paths(sparql: SparqlService, cache_dir: str | None) -> PagePaths:
     """The paths of every page of ``sparql``'s data version, in order (see the module
     docstring): from its file in ``cache_dir``, else from the store (and written there);
-    ``cache_dir`` ``None``: no file."""
-    if cache_dir is None:
-        return _read_store(sparql)
-    path = pages_path(sparql, cache_dir)
-    if (found := read_pages_file(path, sparql.graph.version)) is not None:
-        return found
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lock = (path.parent / f".{path.name}.lock").open("a")
-    except OSError:
-        return _read_store(sparql)
-    with lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # another worker's build: wait, then read it
-        if (found := read_pages_file(path, sparql.graph.version)) is not None:
-            return found
-        pages = _read_store(sparql)
-        write_pages_file(path, sparql.graph.version, pages)
-    return pages
+    ``cache_dir`` ``None``: no file (:func:`peerchange.services.version_files.kept`)."""
+    version = sparql.graph.version
+    path = None if cache_dir is None else pages_path(sparql, cache_dir)
+    return version_files.kept(path, lambda p: read_pages_file(p, version),
+                              lambda: _read_store(sparql),
+                              lambda f, pages: _write_pages(f, version, pages))
 
 
 def pages_path(sparql: SparqlService, cache_dir: str | Path) -> Path:
     """Where the list of ``sparql``'s data version is kept in ``cache_dir``."""
-    digest = hashlib.sha256(sparql.prepare_file(QUERY).text.encode()).hexdigest()[:12]
-    return Path(cache_dir) / f"pages-{sparql.graph.version}-{LAYOUT}-{digest}.txt.gz"
+    return version_files.version_file(cache_dir, "pages", sparql.graph.version, LAYOUT,
+                                      [sparql.prepare_file(QUERY).text], ".txt.gz")
 
 
 def read_pages_file(path: Path, version: str) -> PagePaths | None:
@@ -159,23 +146,15 @@ def read_pages_file(path: Path, version: str) -> PagePaths | None:
 def write_pages_file(path: Path, version: str, pages: PagePaths) -> None:
     """Write the list to ``path`` atomically (a temporary file renamed); a folder that
     cannot be written is left alone."""
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".pages-", dir=path.parent)
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb",
-                                                       compresslevel=5, mtime=0) as f:
-            f.write(f"{_HEADER} {version} {LAYOUT}\n".encode())
-            text, step = pages.text, 1 << 20
-            for at in range(0, len(text), step):  # no second copy of the whole text
-                f.write(text[at:at + step].encode("utf-8"))
-        os.replace(tmp, path)
-    except OSError:
-        pass
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    version_files.write_atomically(path, lambda f: _write_pages(f, version, pages))
+
+
+def _write_pages(raw: IO[bytes], version: str, pages: PagePaths) -> None:
+    with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=5, mtime=0) as f:
+        f.write(f"{_HEADER} {version} {LAYOUT}\n".encode())
+        text, step = pages.text, 1 << 20
+        for at in range(0, len(text), step):  # no second copy of the whole text
+            f.write(text[at:at + step].encode("utf-8"))
 
 
 def _read_store(sparql: SparqlService) -> PagePaths:

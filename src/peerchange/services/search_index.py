@@ -9,7 +9,8 @@ version reads that file (about 5 s of CPU at 10^7) instead of asking the store a
 name holds everything the index is a function of (the data version, :data:`LAYOUT` for
 this module's code, a digest of the query's text), so other data or another query never
 reads it. Workers and servers sharing the folder build one file at a time (an exclusive
-lock on ``.search-….lock``; the others wait and read what it wrote). A folder that cannot
+lock on ``.search-….lock``, :mod:`peerchange.services.version_files`; the others wait
+and read what it wrote). A folder that cannot
 be written only costs the file: the index is then built in memory, as before.
 
 The query runs under :data:`INDEX_TIMEOUT` and :data:`INDEX_MEMORY_MB` (or the service's
@@ -23,21 +24,16 @@ entries each folded name is exactly.
 
 from __future__ import annotations
 
-import fcntl
-import gzip
-import hashlib
-import json
-import os
 import re
-import tempfile
 from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from rapidfuzz import utils
 
+from peerchange.services import version_files
 from peerchange.services.sparql import SparqlService
 
 QUERY = "internal/site/search-labels"
@@ -170,64 +166,38 @@ def make_entry(iri: str, kind: str, label: str, key: str | None,
 
 def build_index(sparql: SparqlService, cache_dir: str | Path | None) -> Index:
     """The index of ``sparql``'s data version: read from its file in ``cache_dir``, else
-    read from the store (and written there); ``cache_dir`` ``None``: no file."""
-    if cache_dir is None:
-        return Index(_read_store(sparql))
-    path = index_path(sparql, cache_dir)
-    if (entries := read_index_file(path)) is not None:
-        return Index(entries)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lock = (path.parent / f".{path.name}.lock").open("a")
-    except OSError:
-        return Index(_read_store(sparql))
-    with lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # another worker's build: wait, then read it
-        if (entries := read_index_file(path)) is not None:
-            return Index(entries)
-        entries = _read_store(sparql)
-        write_index_file(path, sparql.graph.version, entries)
-    return Index(entries)
+    read from the store (and written there); ``cache_dir`` ``None``: no file
+    (:func:`peerchange.services.version_files.kept`)."""
+    path = None if cache_dir is None else index_path(sparql, cache_dir)
+    return Index(version_files.kept(
+        path, read_index_file, lambda: _read_store(sparql),
+        lambda f, entries: write_entries(f, sparql.graph.version, entries)))
 
 
 def index_path(sparql: SparqlService, cache_dir: str | Path) -> Path:
     """Where the index of ``sparql``'s data version is kept in ``cache_dir``."""
-    digest = hashlib.sha256(sparql.prepare_file(QUERY).text.encode()).hexdigest()[:12]
-    return Path(cache_dir) / f"search-{sparql.graph.version}-{LAYOUT}-{digest}.json.gz"
+    return version_files.version_file(cache_dir, "search", sparql.graph.version, LAYOUT,
+                                      [sparql.prepare_file(QUERY).text], ".json.gz")
 
 
 def read_index_file(path: Path) -> tuple[Entry, ...] | None:
     """The entries kept in ``path``; ``None`` when it is missing or unreadable."""
-    try:
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            doc = json.load(f)
-        if doc.get("layout") != LAYOUT:
-            return None
-        return tuple(make_entry(iri, kind, label, key, names)
-                     for iri, kind, label, key, names in doc["entries"])
-    except (OSError, ValueError, KeyError, TypeError, EOFError):
-        return None
+    return version_files.read_document(path, LAYOUT, None, lambda doc: tuple(
+        make_entry(iri, kind, label, key, names)
+        for iri, kind, label, key, names in doc["entries"]))
 
 
 def write_index_file(path: Path, version: str, entries: Iterable[Entry]) -> None:
     """Write the entries to ``path`` atomically (a temporary file renamed); a folder that
     cannot be written is left alone."""
-    doc = {"layout": LAYOUT, "data_version": version,
-           "entries": [[e.iri, e.kind, e.label, e.key, list(e.names)] for e in entries]}
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".search-", dir=path.parent)
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb",
-                                                       compresslevel=5, mtime=0) as f:
-            f.write(json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode())
-        os.replace(tmp, path)
-    except OSError:
-        pass
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    version_files.write_atomically(path, lambda f: write_entries(f, version, entries))
+
+
+def write_entries(raw: IO[bytes], version: str, entries: Iterable[Entry]) -> None:
+    """Write the entries' document (gzipped JSON) to ``raw``."""
+    version_files.json_writer({
+        "layout": LAYOUT, "data_version": version,
+        "entries": [[e.iri, e.kind, e.label, e.key, list(e.names)] for e in entries]})(raw)
 
 
 def _read_store(sparql: SparqlService) -> tuple[Entry, ...]:
@@ -242,4 +212,4 @@ def _index_service(sparql: SparqlService) -> SparqlService:
 
 __all__ = ["INDEX_MEMORY_MB", "INDEX_TIMEOUT", "KINDS", "KIND_NAMES", "LAYOUT", "Entry",
            "Index", "build_index", "entries_from_rows", "index_path", "normalise",
-           "read_index_file", "write_index_file"]
+           "read_index_file", "write_entries", "write_index_file"]
