@@ -10,6 +10,7 @@ import dataclasses
 import gzip
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -206,3 +207,33 @@ def test_a_folder_that_cannot_be_written_only_costs_the_file(shipped_graph, tmp_
     sparql = SparqlService(_fresh(shipped_graph))
     summary = home._summary.__wrapped__(sparql, str(blocked / "dumps"))
     assert summary.counts["triples"] > 0
+
+
+def test_a_process_forked_under_the_build_lock_does_not_keep_it(tmp_path):
+    """A query process forked while a worker builds (a dump set, a kept file) lives on
+    after the build; with a ``flock`` its copy of the descriptor kept the lock and every
+    other worker waited for it for ever. The lock the builds take (``exclusive``, used
+    by the dumps too) is gone when the builder leaves it."""
+    from peerchange.services.version_files import exclusive
+
+    lock_path = tmp_path / ".dumps.lock"
+    lock_path.touch()
+    with exclusive(lock_path):
+        child = os.fork()
+        if child == 0:  # the long-lived query process
+            time.sleep(30)
+            os._exit(0)
+    try:
+        other_worker = (
+            "import sys\n"
+            "from pathlib import Path\n"
+            "from peerchange.services.version_files import exclusive\n"
+            "with exclusive(Path(sys.argv[1])):\n"
+            "    print('held')\n"
+        )
+        done = subprocess.run([sys.executable, "-c", other_worker, str(lock_path)],
+                              capture_output=True, text=True, timeout=15, check=False)
+        assert done.stdout == "held\n", done.stderr
+    finally:
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)

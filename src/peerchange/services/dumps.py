@@ -29,7 +29,6 @@ temporary on-disk store that the writers then read like the embedded one.
 
 from __future__ import annotations
 
-import fcntl
 import gzip
 import hashlib
 import json
@@ -65,6 +64,7 @@ from peerchange.services.rdf_writer import (
 )
 from peerchange.services.sparql import SparqlService
 from peerchange.services.terms import published_context
+from peerchange.services.version_files import exclusive
 
 Progress = Callable[[str], None]
 # bump when the files or their layout change, so old cached sets are not served
@@ -385,15 +385,16 @@ class DumpService:
 
     def _build_once(self, progress: Progress) -> DumpSet:
         """Wait for any other process's build of this version, then build unless it did."""
+        lock_path = self.cache_dir / f".{self.folder.name}.lock"
         try:
             self.cache_dir.mkdir(parents=True, exist_ok=True)
-            lock = (self.cache_dir / f".{self.folder.name}.lock").open("a")
+            lock_path.touch()
         except OSError as exc:
             raise ExportError(f"cannot create the dump cache folder {self.cache_dir}: "
                               f"{exc.strerror}; set PEERCHANGE_DUMPS_DIR to a writable "
                               "folder") from None
-        with lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        # a record lock: the query processes forked during a build do not inherit it
+        with exclusive(lock_path):
             found = read_dump_set(self.folder)
             if found is not None:
                 return found

@@ -26,6 +26,7 @@ no code).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import gzip
 import hashlib
@@ -33,7 +34,7 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -68,21 +69,34 @@ def kept(path: Path | None, read: Callable[[Path], T | None], build: Callable[[]
         return build()
     if (found := read(path)) is not None:
         return found
+    lock_path = path.parent / f".{path.name}.lock"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path.touch()
+    except OSError:
+        return build()
+    with exclusive(lock_path):  # another worker's build: wait, then read it
+        if (found := read(path)) is not None:
+            return found
+        value = build()
+        write_atomically(path, lambda f: write(f, value))
+    return value
+
+
+@contextlib.contextmanager
+def exclusive(lock_path: Path) -> Iterator[None]:
+    """Hold ``lock_path`` exclusively against the other threads of this process and the
+    other processes: a thread lock per path, then a POSIX record lock (``lockf``), which
+    a process forked meanwhile (a query process) does not inherit (see the module
+    docstring).
+
+    :raise OSError: ``lock_path`` cannot be opened for appending.
+    """
     with _locks_lock:
-        in_process = _locks.setdefault(path, threading.Lock())
-    with in_process:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            lock = (path.parent / f".{path.name}.lock").open("a")
-        except OSError:
-            return build()
-        with lock:
-            fcntl.lockf(lock, fcntl.LOCK_EX)  # another worker's build: wait, then read it
-            if (found := read(path)) is not None:
-                return found
-            value = build()
-            write_atomically(path, lambda f: write(f, value))
-        return value
+        in_process = _locks.setdefault(lock_path, threading.Lock())
+    with in_process, lock_path.open("a") as lock:
+        fcntl.lockf(lock, fcntl.LOCK_EX)
+        yield
 
 
 def write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> None:
