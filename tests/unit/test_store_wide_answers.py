@@ -13,9 +13,9 @@ import uuid
 import pyoxigraph as ox
 
 from peerchange.core.namespaces import PCM
-from peerchange.services import canned, memo
+from peerchange.services import memo
 from peerchange.services.canned import CannedQueryService
-from peerchange.services.sparql import SparqlService
+from peerchange.services.sparql import SHARED_WORK_MEMORY_MB, SHARED_WORK_TIMEOUT, SparqlService
 
 STATUS = PCM + "CuratedInference"
 ARGS = {"status": [STATUS], "scope": ["store"]}
@@ -51,7 +51,7 @@ def test_one_evaluation_shared_by_threads_under_the_longer_limits(shipped_graph,
         thread.start()
     for thread in threads:
         thread.join(60)
-    assert runs == [(canned.STORE_WIDE_TIMEOUT, canned.STORE_WIDE_MEMORY_MB)]
+    assert runs == [(SHARED_WORK_TIMEOUT, SHARED_WORK_MEMORY_MB)]
     assert min(shared) > 0
     assert all(p.rows == pages[0].rows and p.total == pages[0].total for p in pages)
     assert pages[0].total > 6 and len(pages[0].rows) == 3

@@ -24,7 +24,7 @@ evaluated rows are kept per (data version, query, bindings, row limit), up to
 evaluate) is cut from memory instead of evaluated again; another data version never sees
 them. A ``scoped`` query's store-wide answer (``scope=store``: every claim of a status
 at 10^7 triples, 85-90 s of CPU) is shared work instead: evaluated once per data version
-under :data:`STORE_WIDE_TIMEOUT` and :data:`STORE_WIDE_MEMORY_MB` (not a client's 30 s),
+under the limits of shared work (``SparqlService.for_shared_work``, not a client's 30 s),
 shared by every thread (others asking meanwhile wait for it) and left out of the client's
 budget (:func:`peerchange.services.memo.per_data_version` with ``shared=True``), and kept
 in a file of the dumps folder (:mod:`peerchange.services.answer_files`) that the other
@@ -71,11 +71,6 @@ from peerchange.services.trace.batched import select_rows
 #: The most rows (summed over answers) a service keeps evaluated; an answer with more is
 #: not kept (a ``claims-by-status`` row holds about 1 KB: about 20 MB per worker at most).
 ANSWER_CACHE_ROWS = 20_000
-#: Seconds and megabytes a store-wide answer (``scope=store``) may take: it is evaluated
-#: once per data version as shared work, not held to a client's limits (85-90 s of CPU
-#: for ``claims-by-status`` at 10^7 triples, past the 30 s deadline of a client's query)
-STORE_WIDE_TIMEOUT = 600.0
-STORE_WIDE_MEMORY_MB = 3072
 #: Store-wide answers kept per data version (each at most the row limit: about 10 MB)
 STORE_WIDE_ANSWERS = 8
 
@@ -372,14 +367,14 @@ def _store_wide_answer(sparql: SparqlService, name: str,
                        bindings: tuple[tuple[str, Term], ...], max_rows: int | None,
                        cache_dir: str | None = None) -> _Answer:
     """The store-wide answer of the scoped query ``name`` (see :func:`store_wide`), under
-    :data:`STORE_WIDE_TIMEOUT` and :data:`STORE_WIDE_MEMORY_MB`: the same query and row
+    the limits of shared work (``SparqlService.for_shared_work``): the same query and row
     limit (``max_rows``, ``sparql``'s: part of the key) as any answer, evaluated once per
     data version and shared by every thread (its time is left out of the client's
     budget: :func:`peerchange.services.memo.shared_seconds`), and kept in a file of
     ``cache_dir`` that other workers and restarts read
     (:func:`peerchange.services.answer_files.kept_answer`)."""
     query = catalogue()[name]
-    longer = sparql.with_limits_at_least(STORE_WIDE_TIMEOUT, STORE_WIDE_MEMORY_MB)
+    longer = sparql.for_shared_work()
     return kept_answer(sparql, cache_dir, name, query.file.text, bindings, max_rows,
                        lambda: _evaluate_unscoped(longer, query, dict(bindings)))
 

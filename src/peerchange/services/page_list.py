@@ -6,8 +6,9 @@ Read with ``queries/internal/linked-data/page-resources.rq`` (the distinct subje
 store: the prefix test and the sort are made here, because pyoxigraph reads an IRI's text
 for every test or comparison; about 13 s of the engine's CPU at 10^7 triples), streamed
 from the query process as CSV and parsed as text (no RDF term, tuple or dict per subject),
-once per data version, under :data:`PAGES_TIMEOUT` and :data:`PAGES_MEMORY_MB` (a
-whole-store read, not a client's query). The time is shared work
+once per data version, under the limits of shared work
+(:meth:`~peerchange.services.sparql.SparqlService.for_shared_work`: a whole-store read, not
+a client's query). The time is shared work
 (:func:`peerchange.services.memo.per_data_version` with ``shared=True``): one thread
 reads it while the others wait, and the serving layer leaves it out of the client's
 budget.
@@ -40,10 +41,6 @@ from peerchange.services.sparql import SparqlService
 
 QUERY = "internal/linked-data/page-resources"
 CSV = next(f for f in RESULT_FORMATS if f.name == "csv")  # the subjects, streamed as text
-#: Seconds and megabytes the read of every page may take: a whole-store read done once
-#: per data version, not a client's query
-PAGES_TIMEOUT = 600.0
-PAGES_MEMORY_MB = 3072
 #: Bump when the list made from the same rows changes (the file name holds it).
 LAYOUT = "1"
 _HEADER = "peerchange pages"
@@ -161,8 +158,7 @@ def _read_store(sparql: SparqlService) -> PagePaths:
     """The paths, sorted: the subjects that :func:`has_page` and the named graphs served
     (an IRI has no line break)."""
     start = len(BASE)
-    longer = sparql.with_limits_at_least(PAGES_TIMEOUT, PAGES_MEMORY_MB)
-    paths = {iri[start:] for iri in _subjects(longer) if has_page(iri)}
+    paths = {iri[start:] for iri in _subjects(sparql.for_shared_work()) if has_page(iri)}
     paths.update(g[start:] for g in sparql.graph.data_graphs if g.startswith(GRAPH))
     ordered = sorted(paths)
     del paths
@@ -205,5 +201,5 @@ def _lines(chunks: Iterable[bytes]) -> Iterator[str]:
         yield rest
 
 
-__all__ = ["LAYOUT", "PAGES_MEMORY_MB", "PAGES_TIMEOUT", "QUERY", "PagePaths", "has_page",
+__all__ = ["LAYOUT", "QUERY", "PagePaths", "has_page",
            "page_paths", "pages_path", "read_pages_file", "write_pages_file"]

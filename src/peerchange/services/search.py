@@ -46,8 +46,6 @@ from rapidfuzz import fuzz, process, utils
 
 from peerchange.services.memo import per_data_version
 from peerchange.services.search_index import (
-    INDEX_MEMORY_MB,
-    INDEX_TIMEOUT,
     KIND_NAMES,
     KINDS,
     QUERY,
@@ -191,5 +189,5 @@ def _best(index: Index, query: str, cutoff: float, limit: int) -> tuple[Hit, ...
     return tuple(hits)
 
 
-__all__ = ["INDEX_MEMORY_MB", "INDEX_TIMEOUT", "QUERY", "Entry", "Hit", "KINDS",
+__all__ = ["QUERY", "Entry", "Hit", "KINDS",
            "KIND_NAMES", "SearchResult", "SearchService", "normalise"]

@@ -13,8 +13,9 @@ lock on ``.search-….lock``, :mod:`peerchange.services.version_files`; the othe
 and read what it wrote). A folder that cannot
 be written only costs the file: the index is then built in memory, as before.
 
-The query runs under :data:`INDEX_TIMEOUT` and :data:`INDEX_MEMORY_MB` (or the service's
-own limits, when larger), not a client's: it is read once per data version, not per
+The query runs under the limits of shared work
+(:meth:`~peerchange.services.sparql.SparqlService.for_shared_work`, or the service's own
+limits, when larger), not a client's: it is read once per data version, not per
 request.
 
 :class:`Index` holds the entries and the flat lists a search reads: every name folded
@@ -42,11 +43,6 @@ KINDS = ("mechanism", "component", "theory", "family", "construct", "outcome", "
 KIND_NAMES = {"mechanism": "change mechanism", "component": "mechanism component",
               "theory": "theory", "family": "theory family",
               "construct": "theoretical construct", "outcome": "outcome", "work": "work"}
-#: Seconds the index query may take (it is read once per data version, not per request).
-INDEX_TIMEOUT = 600.0
-#: Megabytes the index query's process may grow by (its 406,628 rows at 10^7 triples
-#: pass the 1,024 of a client's query).
-INDEX_MEMORY_MB = 3072
 #: Bump when the entries built from the same rows change (the file name holds it).
 LAYOUT = "1"
 
@@ -201,15 +197,9 @@ def write_entries(raw: IO[bytes], version: str, entries: Iterable[Entry]) -> Non
 
 
 def _read_store(sparql: SparqlService) -> tuple[Entry, ...]:
-    return entries_from_rows(_index_service(sparql).select(QUERY))
+    return entries_from_rows(sparql.for_shared_work().select(QUERY))
 
 
-def _index_service(sparql: SparqlService) -> SparqlService:
-    """``sparql`` with limits of at least :data:`INDEX_TIMEOUT` seconds and
-    :data:`INDEX_MEMORY_MB` (no limit stays none)."""
-    return sparql.with_limits_at_least(INDEX_TIMEOUT, INDEX_MEMORY_MB)
-
-
-__all__ = ["INDEX_MEMORY_MB", "INDEX_TIMEOUT", "KINDS", "KIND_NAMES", "LAYOUT", "Entry",
+__all__ = ["KINDS", "KIND_NAMES", "LAYOUT", "Entry",
            "Index", "build_index", "entries_from_rows", "index_path", "normalise",
            "read_index_file", "write_entries", "write_index_file"]
