@@ -42,6 +42,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -389,6 +390,29 @@ def start_live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Star
 
 ENGINE_FAILURE = "the engine broke (raised on purpose by a test)"
 FAULT_MARKER = "# fail in the engine"
+
+
+def at_once(ask: Callable[[int], Any], count: int, timeout: float
+            ) -> tuple[list[Any], list[float]]:
+    """``ask(n)`` for each ``n`` below ``count``, in as many threads started together; each
+    answer, and the seconds of shared per-data-version work each thread was charged
+    (:func:`peerchange.services.memo.shared_seconds`, counted from its start)."""
+    from peerchange.services import memo
+
+    answers: list[Any] = [None] * count
+    shared = [0.0] * count
+
+    def run(n: int) -> None:
+        memo.shared_seconds()
+        answers[n] = ask(n)
+        shared[n] = memo.shared_seconds()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    return answers, shared
 
 
 def kill_and_wait_dead(pid: int, limit: float = 10.0) -> None:

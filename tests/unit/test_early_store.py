@@ -121,28 +121,31 @@ def test_the_launchers_values():
                       "PORT": 9}
 
 
+def _imported_of(imports: str, names: set[str]) -> str:
+    """Which of the top-level modules ``names`` a fresh interpreter has loaded after
+    running ``imports``, as the sorted list it prints."""
+    code = (f"import sys\n{imports}\n"
+            f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({sorted(names)!r})))")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=clean_env(), cwd=ROOT, check=True).stdout.strip()
+
+
 def test_the_entry_imports_no_framework():
-    code = ("import sys\nfrom peerchange.serving import launch, early\n"
-            "from peerchange.core import early_answer, early_store\n"
-            "print(sorted({m.split('.')[0] for m in sys.modules} & "
-            "{'click', 'flask', 'gunicorn', 'werkzeug', 'jinja2', 'dataclasses', 'yaml'}))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env=clean_env(), cwd=ROOT, check=True).stdout
-    assert out.strip() == "[]"
+    assert _imported_of(
+        "from peerchange.serving import launch, early\n"
+        "from peerchange.core import early_answer, early_store",
+        {"click", "flask", "gunicorn", "werkzeug", "jinja2", "dataclasses", "yaml"}) == "[]"
 
 
 def test_the_first_answers_path_imports_no_python_module_it_can_do_without():
     # each of these costs 1-5 ms at every restart before the first answer (json's decoder
     # and the console script import re; socket, signal and re build enums)
-    code = ("import sys\nimport peerchange.__main__\n"
-            "from peerchange.serving import launch, early, early_request, fd_channel\n"
-            "from peerchange.core import early_answer, early_store, json_text\n"
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'re', 'json', 'enum', "
-            "'socket', 'signal', 'contextlib', 'collections', 'functools', 'selectors', "
-            "'typing', 'hashlib', 'urllib'}))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env=clean_env(), cwd=ROOT, check=True).stdout
-    assert out.strip() == "[]"
+    assert _imported_of(
+        "import peerchange.__main__\n"
+        "from peerchange.serving import launch, early, early_request, fd_channel\n"
+        "from peerchange.core import early_answer, early_store, json_text",
+        {"re", "json", "enum", "socket", "signal", "contextlib", "collections", "functools",
+         "selectors", "typing", "hashlib", "urllib"}) == "[]"
 
 
 @pytest.mark.parametrize("raw", [

@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -22,6 +21,7 @@ import pyoxigraph as ox
 
 from peerchange.services import answer_files, canned, home, version_files
 from peerchange.services.sparql import SparqlService
+from tests.conftest import at_once
 
 STORE_WIDE = ("/api/claims-by-status?status=https%3A%2F%2Fw3id.org%2Fpeerchange%2Fonto%2F"
               "StatedInSource&scope=store")
@@ -154,16 +154,8 @@ def test_one_process_builds_while_the_others_wait_and_read(tmp_path):
     def write(f, value):
         version_files.json_writer({"layout": "1", "data_version": "v1", "value": 42})(f)
 
-    got: list[object] = [None] * 3
-
-    def ask(n: int) -> None:
-        got[n] = version_files.kept(path, read, lambda: build()["value"], write)
-
-    threads = [threading.Thread(target=ask, args=(n,)) for n in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    got, _ = at_once(lambda n: version_files.kept(path, read, lambda: build()["value"], write),
+                     3, 30)
     assert builds == [1] and got == [42, 42, 42]
     assert not [p for p in tmp_path.iterdir()  # no temporary file left
                 if p.name.startswith(".test-") and not p.name.endswith(".lock")]

@@ -16,6 +16,7 @@ from peerchange.services import memo, page_list
 from peerchange.services.page_list import PagePaths, has_page
 from peerchange.services.resources import ResourceService
 from peerchange.services.sparql import SparqlService
+from tests.conftest import at_once
 
 
 def _fresh(graph):
@@ -36,19 +37,7 @@ def test_threads_and_services_share_one_read(shipped_graph, monkeypatch):
 
     monkeypatch.setattr(SparqlService, "execute", spying)
     services = [ResourceService(SparqlService(graph)) for _ in range(4)]
-    got: list[object] = [None] * 4
-    shared: list[float] = [0.0] * 4
-
-    def ask(n: int) -> None:
-        memo.shared_seconds()
-        got[n] = services[n].page_paths()
-        shared[n] = memo.shared_seconds()
-
-    threads = [threading.Thread(target=ask, args=(n,)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    got, shared = at_once(lambda n: services[n].page_paths(), 4, 30)
     assert len(reads) == 1
     assert all(pages is got[0] for pages in got)
     assert min(shared) > 0  # computing it, or waiting for it: shared work

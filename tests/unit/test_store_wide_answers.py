@@ -6,7 +6,6 @@ by every service and thread over that version, its time reported by
 from __future__ import annotations
 
 import dataclasses
-import threading
 import time
 import uuid
 
@@ -16,6 +15,7 @@ from peerchange.core.namespaces import PCM
 from peerchange.services import memo
 from peerchange.services.canned import CannedQueryService
 from peerchange.services.sparql import SHARED_WORK_MEMORY_MB, SHARED_WORK_TIMEOUT, SparqlService
+from tests.conftest import at_once
 
 STATUS = PCM + "CuratedInference"
 ARGS = {"status": [STATUS], "scope": ["store"]}
@@ -38,19 +38,8 @@ def test_one_evaluation_shared_by_threads_under_the_longer_limits(shipped_graph,
 
     monkeypatch.setattr(SparqlService, "execute", spying)
     services = [CannedQueryService(SparqlService(graph, timeout=5.0)) for _ in range(3)]
-    pages: list[object] = [None] * 3
-    shared = [0.0] * 3
-
-    def ask(n: int) -> None:
-        memo.shared_seconds()
-        pages[n] = services[n].run("claims-by-status", ARGS, page="2", per_page="3")
-        shared[n] = memo.shared_seconds()
-
-    threads = [threading.Thread(target=ask, args=(n,)) for n in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    pages, shared = at_once(
+        lambda n: services[n].run("claims-by-status", ARGS, page="2", per_page="3"), 3, 60)
     assert runs == [(SHARED_WORK_TIMEOUT, SHARED_WORK_MEMORY_MB)]
     assert min(shared) > 0
     assert all(p.rows == pages[0].rows and p.total == pages[0].total for p in pages)
