@@ -183,12 +183,6 @@ def read_index_file(path: Path) -> tuple[Entry, ...] | None:
         for iri, kind, label, key, names in doc["entries"]))
 
 
-def write_index_file(path: Path, version: str, entries: Iterable[Entry]) -> None:
-    """Write the entries to ``path`` atomically (a temporary file renamed); a folder that
-    cannot be written is left alone."""
-    version_files.write_atomically(path, lambda f: write_entries(f, version, entries))
-
-
 def write_entries(raw: IO[bytes], version: str, entries: Iterable[Entry]) -> None:
     """Write the entries' document (gzipped JSON) to ``raw``."""
     version_files.json_writer({
@@ -202,4 +196,4 @@ def _read_store(sparql: SparqlService) -> tuple[Entry, ...]:
 
 __all__ = ["KINDS", "KIND_NAMES", "LAYOUT", "Entry",
            "Index", "build_index", "entries_from_rows", "index_path", "normalise",
-           "read_index_file", "write_entries", "write_index_file"]
+           "read_index_file", "write_entries"]
