@@ -181,3 +181,20 @@ def test_what_is_not_there_is_a_404(bounded):
     assert overview.status_code == 200
     assert _listing(MENTORING, ENDS_HERE).replace("&", "&amp;") in overview.get_data(
         as_text=True)
+
+
+def test_a_listing_page_asked_again_with_its_etag_is_a_304_without_the_page(bounded,
+                                                                            monkeypatch):
+    url = _listing(MENTORING, ENDS_HERE) + "&page=2"
+    first = bounded.get(url, headers={"Accept": "text/turtle"})
+    assert first.status_code == 200 and first.headers["ETag"]
+    resources = bounded.application.services.resources
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("the page was built for a matching If-None-Match")
+
+    monkeypatch.setattr(resources, "links_page", not_again)
+    again = bounded.get(url, headers={"Accept": "text/turtle",
+                                      "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+    assert again.headers["ETag"] == first.headers["ETag"]

@@ -19,6 +19,8 @@ An unknown resource, a property nothing links by, or a page past the last answer
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, Response, render_template, request
 
 from peerchange.core.errors import NotFound
@@ -65,43 +67,53 @@ def links(rest: str) -> Response:
     etag = etag_for(ld.graph.version, root, "links", rest, predicate or "", number, fmt.name)
     headers = {"Cache-Control": "public, no-cache", "Vary": "Accept"}
     if predicate is None:
-        if fmt is HTML:
-            body: str | bytes = render_template(
-                "ld/links.html", iri=iri, label=ld.resources.label(iri), listing=listing,
-                totals=sorted(incoming.totals.items()), label_of=ld.resources.label,
-                page=None)
-        else:
-            body = write_document(
+        def overview() -> str | bytes:
+            if fmt is HTML:
+                return render_template(
+                    "ld/links.html", iri=iri, label=ld.resources.label(iri), listing=listing,
+                    totals=sorted(incoming.totals.items()), label_of=ld.resources.label,
+                    page=None)
+            return write_document(
                 ld.resources.incoming.collections(incoming, listing, sorted(incoming.totals)),
                 fmt, context=published_context(ld.sparql), context_ref=root + CONTEXT_FILE,
                 focus=iri)
-        return _answer(body, fmt, etag, headers)
-    page = ld.resources.links_page(iri, predicate, number)
-    path = request.path
-    pages = page_links(page.window.number, page.window.count,
-                       lambda n: page_url(path, n, request_params(only={"property", "format"})))
-    if page.window.paged:
-        headers["Link"] = ", ".join(link_values(pages))
-    if fmt is HTML:
-        body = render_template("ld/links.html", iri=iri, label=page.label, page=page,
-                               pages=pages if page.window.paged else {}, total=page.window.total)
-    else:
+        return _answer(overview, fmt, etag, headers)
+
+    def one_page() -> str | bytes:
+        page = ld.resources.links_page(iri, predicate, number)
+        path = request.path
+        pages = page_links(page.window.number, page.window.count,
+                           lambda n: page_url(path, n, request_params(only={"property", "format"})))
+        if page.window.paged:
+            headers["Link"] = ", ".join(link_values(pages))
+        if fmt is HTML:
+            return render_template("ld/links.html", iri=iri, label=page.label, page=page,
+                                   pages=pages if page.window.paged else {},
+                                   total=page.window.total)
         view = page_view(page.window, listing(predicate), {
             rel: request.host_url.rstrip("/") + url for rel, url in pages.items()},
             base="") if page.window.paged else None
         triples = page.triples + ld.resources.incoming.collections(
             incoming, listing, [predicate])
-        body = write_document(triples + list(view.triples if view else ()), fmt,
+        return write_document(triples + list(view.triples if view else ()), fmt,
                               context=published_context(ld.sparql),
                               context_ref=root + CONTEXT_FILE)
-    return _answer(body, fmt, etag, headers)
+    return _answer(one_page, fmt, etag, headers)
 
 
-def _answer(body: str | bytes, fmt: Format, etag: str, headers: dict[str, str]) -> Response:
-    content_type = "text/html; charset=utf-8" if fmt is HTML else fmt.content_type
-    resp = Response(body, content_type=content_type, headers=headers)
+def _answer(body: Callable[[], str | bytes], fmt: Format, etag: str,
+            headers: dict[str, str]) -> Response:
+    """The answer with its ETag: ``304`` without building the body for a matching
+    ``If-None-Match`` (as the resource pages and the sitemap do), else ``body()`` (which
+    may add headers, e.g. the pages' ``Link``)."""
+    if request.if_none_match.contains_weak(etag):
+        resp = Response(status=304, headers=headers)
+    else:
+        built = body()
+        content_type = "text/html; charset=utf-8" if fmt is HTML else fmt.content_type
+        resp = Response(built, content_type=content_type, headers=headers)
     resp.set_etag(etag)
-    return resp.make_conditional(request)
+    return resp
 
 
 __all__ = ["bp"]
