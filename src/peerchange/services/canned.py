@@ -308,10 +308,10 @@ class CannedQueryService:
                 return kept
         if scoped:
             assert query.scoped is not None
-            evaluated = self._evaluate_values(query.scoped.query,
-                                              *self._scoped_rows(query.scoped, bindings),
-                                              variables=projection(query.file.text,
-                                                                   query.file.name))
+            evaluated = _evaluate_values(self.sparql, query.scoped.query,
+                                         *self._scoped_rows(query.scoped, bindings),
+                                         variables=projection(query.file.text,
+                                                              query.file.name))
         elif store_wide(query, bindings):
             evaluated = _store_wide_answer(self.sparql, query.name,
                                            tuple(sorted(bindings.items(), key=lambda b: b[0])),
@@ -331,11 +331,6 @@ class CannedQueryService:
                                 [{scoped.param: bindings[scoped.param]}])
             rows += [{**bindings, scoped.param: row["also"]} for row in found if "also" in row]
         return rows
-
-    def _evaluate_values(self, name: str, *rows: Mapping[str, Term],
-                         variables: list[str] | None = None) -> _Answer:
-        """:func:`_evaluate_values` through this service's SPARQL service."""
-        return _evaluate_values(self.sparql, name, *rows, variables=variables)
 
     def _keep(self, key: tuple[object, ...], answer: _Answer) -> None:
         rows = len(answer[1])
