@@ -146,7 +146,6 @@ class ResourceService:
             return False
         return self.sparql.ask(QUERIES + "resource-exists", {"resource": node})
 
-
     @property
     def suggests_from_every_page(self) -> bool:
         """Whether :meth:`suggest` reads every page of the graph (at most
